@@ -1,0 +1,78 @@
+#include "types/block.h"
+
+#include <fmt/format.h>
+
+namespace trackhouse::types {
+
+int Block::Find(std::string_view name) const {
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    if (columns_[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+size_t Block::ByteSize() const {
+  size_t n = 0;
+  for (const auto& c : columns_) n += c.column->ByteSize();
+  return n;
+}
+
+Block Block::CloneEmpty() const {
+  Block b;
+  for (const auto& c : columns_) b.Add(c.name, c.type, c.column->CloneEmpty());
+  return b;
+}
+
+Block Block::Permute(const Permutation& perm) const {
+  Block b;
+  for (const auto& c : columns_) b.Add(c.name, c.type, c.column->Permute(perm));
+  return b;
+}
+
+Block Block::Filter(const std::vector<uint8_t>& mask) const {
+  Block b;
+  for (const auto& c : columns_) b.Add(c.name, c.type, c.column->Filter(mask));
+  return b;
+}
+
+Block Block::Slice(size_t start, size_t count) const {
+  Block b;
+  for (const auto& c : columns_) {
+    ColumnPtr col = c.column->CloneEmpty();
+    col->AppendRange(*c.column, start, count);
+    b.Add(c.name, c.type, std::move(col));
+  }
+  return b;
+}
+
+void Block::Append(const Block& other) {
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    columns_[i].column->AppendRange(*other.columns_[i].column, 0, other.rows());
+  }
+}
+
+Status Block::Validate() const {
+  for (const auto& c : columns_) {
+    if (c.column->size() != rows()) {
+      return Status::Internal(fmt::format("column {} has {} rows, block has {}", c.name,
+                                          c.column->size(), rows()));
+    }
+    if (!c.column->type()->Equals(*c.type)) {
+      return Status::Internal(fmt::format("column {} holds {} but is declared {}", c.name,
+                                          c.column->type()->name(), c.type->name()));
+    }
+  }
+  return Status::OK();
+}
+
+Block Concat(const std::vector<Block>& blocks) {
+  if (blocks.empty()) return Block();
+  Block out = blocks[0].CloneEmpty();
+  size_t total = 0;
+  for (const auto& b : blocks) total += b.rows();
+  for (auto& c : out.columns()) c.column->Reserve(total);
+  for (const auto& b : blocks) out.Append(b);
+  return out;
+}
+
+}  // namespace trackhouse::types

@@ -1,0 +1,50 @@
+#include "types/convert.h"
+
+#include <gtest/gtest.h>
+
+namespace trackhouse::types {
+namespace {
+
+DataTypePtr T(const char* name) { return *ParseDataType(name); }
+
+TEST(ConvertTest, RangeChecksIntegers) {
+  EXPECT_EQ(ConvertValue(Value::Int(-5), *T("Int8"))->int_value(), -5);
+  auto r = ConvertValue(Value::UInt(3000000000), *T("Int32"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().clickhouse_code(), ch::kValueIsOutOfRangeOfDataType);
+  EXPECT_NE(r.status().message().find("Int32"), std::string::npos);
+  EXPECT_FALSE(ConvertValue(Value::Int(-1), *T("UInt32")).ok());
+  EXPECT_FALSE(ConvertValue(Value::Float(1.5), *T("Int32")).ok());
+  EXPECT_EQ(ConvertValue(Value::Float(7.0), *T("UInt8"))->uint_value(), 7u);
+}
+
+TEST(ConvertTest, StringsParseIntoTimeAndNumbers) {
+  EXPECT_EQ(ConvertValue(Value::String("2024-01-01 00:00:01"), *T("DateTime"))->uint_value(),
+            1704067201u);
+  EXPECT_EQ(ConvertValue(Value::String("2024-01-01 00:00:01.5"), *T("DateTime64(3)"))->int_value(),
+            1704067201500);
+  EXPECT_EQ(ConvertValue(Value::String("42"), *T("Int32"))->int_value(), 42);
+  EXPECT_FALSE(ConvertValue(Value::String("4x2"), *T("Int32")).ok());
+  EXPECT_FALSE(ConvertValue(Value::String("not a date"), *T("Date")).ok());
+}
+
+TEST(ConvertTest, NullOnlyForNullable) {
+  EXPECT_TRUE(ConvertValue(Value(), *T("Nullable(Int32)"))->is_null());
+  EXPECT_FALSE(ConvertValue(Value(), *T("Int32")).ok());
+}
+
+TEST(ConvertTest, FormatsText) {
+  EXPECT_EQ(FormatValueText(Value::UInt(1704067201), *T("DateTime")), "2024-01-01 00:00:01");
+  EXPECT_EQ(FormatValueText(Value::Int(1704067201500), *T("DateTime64(3)")),
+            "2024-01-01 00:00:01.500");
+  EXPECT_EQ(FormatValueText(Value(), *T("Nullable(String)")), "\\N");
+  EXPECT_EQ(FormatValueText(Value::UInt(1), *T("Bool")), "true");
+}
+
+TEST(ConvertTest, FixedStringTooLong) {
+  EXPECT_FALSE(ConvertValue(Value::String("abcdef"), *T("FixedString(4)")).ok());
+  EXPECT_TRUE(ConvertValue(Value::String("abcd"), *T("FixedString(4)")).ok());
+}
+
+}  // namespace
+}  // namespace trackhouse::types
