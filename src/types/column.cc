@@ -63,12 +63,14 @@ ColumnPtr ColumnVector<T>::Permute(const Permutation& perm) const {
 template <typename T>
 ColumnPtr ColumnVector<T>::Filter(const std::vector<uint8_t>& mask) const {
   auto out = std::make_shared<ColumnVector<T>>(type());
-  out->data_.resize(CountSelected(mask));
+  // One spare slot: the branchless loop also writes each unselected row one past the last kept.
+  out->data_.resize(CountSelected(mask) + 1);
   T* dst = out->data_.data();
   for (size_t i = 0; i < data_.size(); ++i) {
     *dst = data_[i];
     dst += mask[i] != 0;
   }
+  out->data_.pop_back();
   return out;
 }
 
@@ -165,7 +167,7 @@ Status ColumnString::Deserialize(std::string_view* in, size_t rows) {
   uint64_t base = chars_.size();
   for (size_t i = 0; i < rows; ++i) {
     uint64_t len;
-    if (!GetVarint64(in, &len)) {
+    if (!GetVarint64(in, &len) || len > in->size() || total + len > in->size()) {
       offsets_.resize(old_rows);
       return Status::Corruption(fmt::format("String column: bad length of row {}", i));
     }

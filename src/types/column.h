@@ -260,6 +260,8 @@ class ColumnNullable final : public Column {
   const Column& nested() const { return *nested_; }
   const ColumnPtr& nested_ptr() const { return nested_; }
   const std::vector<uint8_t>& null_map() const { return null_map_; }
+  // For builders that fill nested() in bulk: the null map must end up with nested()'s size.
+  std::vector<uint8_t>& mutable_null_map() { return null_map_; }
 
  private:
   ColumnPtr nested_;

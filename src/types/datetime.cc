@@ -90,7 +90,7 @@ std::optional<int64_t> ParseDateTimeText(std::string_view s, uint32_t precision)
     uint32_t digit_scale = precision;
     for (size_t i = dot + 1; i < s.size() && digit_scale > 0; ++i, --digit_scale) {
       if (s[i] < '0' || s[i] > '9') return std::nullopt;
-      ticks += (s[i] - '0') * Pow10(digit_scale - 1) * (whole < 0 ? -1 : 1);
+      ticks += (s[i] - '0') * Pow10(digit_scale - 1) * (s[0] == '-' ? -1 : 1);
     }
     return ticks;
   }

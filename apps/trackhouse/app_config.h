@@ -1,0 +1,47 @@
+// AppConfig: every setting of the trackhouse binary, read from a TOML file (`--config FILE`)
+// and then overridden by command-line flags. docs/config.md documents each key.
+//
+//   [server]   listen, io_threads, max_connections, ...      -> server::ServerOptions
+//   [insert]   max_insert_block_size, skip_unknown_fields, ... -> ingest::IngestOptions
+//   [storage]  data, mode                                      -> where the store lives
+//   [engine]   sync, flush_rows, merge_threads, ...            -> engine::EngineOptions
+//   [client]   url                                             -> `migrate`/`query` --url
+//   [log]      level
+//
+// Plain values; not thread-safe (built once in main()).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "engine/engine.h"
+#include "server/server.h"
+
+namespace trackhouse::app {
+
+struct AppConfig {
+  // [server] (listen also sets server.host/server.port).
+  std::string listen = "127.0.0.1:8124";
+  server::ServerOptions server;
+  // [storage]: the data directory of the embedded store, and the storage mode (only
+  // "embedded" exists so far).
+  std::string data_dir;  // empty: not configured
+  std::string storage_mode = "embedded";
+  // [engine]: the embedded engine's options (data_dir is taken from [storage] data).
+  engine::EngineOptions engine;
+  // [client]: the server `migrate` and `query` talk to when no --data is given.
+  std::string client_url;
+  // [log] level: trace, debug, info, warn, error, off.
+  std::string log_level = "info";
+};
+
+// Reads `path` (TOML) into *config. Unknown sections or keys, and values of the wrong type,
+// are InvalidArgument errors naming the file, the key and what was expected, so that a typo
+// never goes unnoticed.
+Status LoadConfigFile(const std::string& path, AppConfig* config);
+
+// Splits "HOST:PORT" / "[v6]:PORT" / ":PORT" (all interfaces) into host and port.
+Status ParseListen(std::string_view listen, std::string* host, uint16_t* port);
+
+}  // namespace trackhouse::app

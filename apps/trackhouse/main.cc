@@ -1,0 +1,290 @@
+// trackhouse: the command-line entry point.
+//
+//   trackhouse serve   [--data DIR] [--listen HOST:PORT] [--config FILE]
+//   trackhouse migrate (--data DIR | --url URL) [--config FILE] MIGRATIONS_DIR
+//   trackhouse query   (--data DIR | --url URL) [--config FILE] [SQL]
+//   trackhouse version
+//
+// Exceptions of CLI11 are handled here, at the edge; everything below reports Status.
+#include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <string>
+
+#include "apps/trackhouse/app_config.h"
+#include "apps/trackhouse/migrate.h"
+#include "apps/trackhouse/sql_target.h"
+#include "common/error_codes.h"
+#include "engine/engine.h"
+#include "server/server.h"
+#include "server/version.h"
+#include "sql/parser.h"
+
+namespace trackhouse::app {
+namespace {
+
+constexpr std::string_view kDefaultData = "./data";
+
+// Flags shared by the subcommands; empty = not given.
+struct Flags {
+  std::string config;
+  std::string data;
+  std::string url;
+  std::string listen;
+};
+
+void PrintError(std::string_view command, const Status& st) {
+  std::string text = st.message();
+  // Name the ClickHouse error (UNKNOWN_TABLE, ...) unless the text is already a server's
+  // "Code: N. DB::Exception: ..." or the code is the generic BAD_ARGUMENTS.
+  if (st.clickhouse_code() != 0 && st.clickhouse_code() != ch::kBadArguments &&
+      text.rfind("Code: ", 0) != 0) {
+    text += fmt::format(" ({})", ch::ErrorCodeName(st.clickhouse_code()));
+  }
+  fmt::print(stderr, "trackhouse {}: {}\n", command, text);
+}
+
+// The config file (if any), then the flags on top.
+Status BuildConfig(const Flags& flags, AppConfig* config) {
+  if (!flags.config.empty()) TH_RETURN_IF_ERROR(LoadConfigFile(flags.config, config));
+  if (!flags.data.empty()) config->data_dir = flags.data;
+  if (!flags.listen.empty()) config->listen = flags.listen;
+  TH_RETURN_IF_ERROR(ParseListen(config->listen, &config->server.host, &config->server.port));
+  config->server.storage_mode = config->storage_mode;
+  auto level = spdlog::level::from_str(config->log_level);
+  if (level == spdlog::level::off && config->log_level != "off") {
+    return Status::InvalidArgument(
+        fmt::format("unknown log level '{}' (trace, debug, info, warn, error, critical, off)",
+                    config->log_level));
+  }
+  spdlog::set_level(level);
+  return Status::OK();
+}
+
+// --url flag, else --data flag, else [storage] data, else [client] url.
+Result<std::unique_ptr<SqlTarget>> OpenTarget(const Flags& flags, const AppConfig& config) {
+  if (!flags.url.empty()) return MakeRemoteTarget(flags.url);
+  if (!config.data_dir.empty()) return OpenLocalTarget(config);
+  if (!config.client_url.empty()) return MakeRemoteTarget(config.client_url);
+  return Status::InvalidArgument(
+      "say where the store is: --data DIR (the embedded store, no server running on it) or "
+      "--url URL (a running server)");
+}
+
+int Serve(const Flags& flags) {
+  AppConfig config;
+  Status st = BuildConfig(flags, &config);
+  if (!st.ok()) {
+    PrintError("serve", st);
+    return 2;
+  }
+  if (config.data_dir.empty()) config.data_dir = std::string(kDefaultData);
+
+  // Block the stop signals in every thread (threads inherit the mask); main waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  engine::EngineOptions engine_options = config.engine;
+  engine_options.data_dir = config.data_dir;
+  auto storage = engine::OpenEngine(engine_options);
+  if (!storage.ok()) {
+    if (storage.status().code() == StatusCode::kUnavailable) {
+      PrintError("serve", Status::Unavailable(fmt::format(
+                              "data directory {} is in use by another trackhouse process (is a "
+                              "server already running on it?)",
+                              config.data_dir)));
+    } else {
+      PrintError("serve",
+                 storage.status().WithContext("cannot open data directory " + config.data_dir));
+    }
+    return 1;
+  }
+  server::Server server(config.server, storage->get(), /*query_handler=*/nullptr);
+  st = server.Start();
+  if (!st.ok()) {
+    PrintError("serve", st);
+    (*storage)->Stop().IgnoreError();
+    return 1;
+  }
+  fmt::print("trackhouse listening on {} ({}, data {})\n", server.url(), config.storage_mode,
+             config.data_dir);
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  Status stop_server = server.Stop();
+  Status stop_storage = (*storage)->Stop();
+  if (!stop_server.ok()) PrintError("serve", stop_server);
+  if (!stop_storage.ok()) {
+    PrintError("serve", stop_storage);
+    return 1;
+  }
+  spdlog::info("stopped");
+  return 0;
+}
+
+int Migrate(const Flags& flags, const std::string& dir) {
+  AppConfig config;
+  Status st = BuildConfig(flags, &config);
+  if (!st.ok()) {
+    PrintError("migrate", st);
+    return 2;
+  }
+  auto target = OpenTarget(flags, config);
+  if (!target.ok()) {
+    PrintError("migrate", target.status());
+    return 1;
+  }
+  auto report = RunMigrations(target->get(), dir, stdout);
+  Status closed = (*target)->Close();
+  if (!report.ok()) {
+    PrintError("migrate", report.status());
+    return 1;
+  }
+  if (!closed.ok()) {
+    PrintError("migrate", closed);
+    return 1;
+  }
+  return 0;
+}
+
+int Query(const Flags& flags, const std::string& sql_arg, bool has_sql) {
+  AppConfig config;
+  Status st = BuildConfig(flags, &config);
+  if (!st.ok()) {
+    PrintError("query", st);
+    return 2;
+  }
+  auto target = OpenTarget(flags, config);
+  if (!target.ok()) {
+    PrintError("query", target.status());
+    return 1;
+  }
+  SqlTarget& t = **target;
+  if (has_sql) {
+    auto stmt = sql::ParseStatement(sql_arg);
+    if (!stmt.ok()) {
+      st = stmt.status();
+    } else if (const auto* insert = (*stmt)->As<sql::InsertStmt>();
+               insert != nullptr && insert->source != sql::InsertStmt::Source::kSelect &&
+               sql_arg.find_first_not_of(" \t\r\n;",
+                                         std::min(insert->data_offset, sql_arg.size())) ==
+                   std::string::npos) {
+      // No inline data: the rows come from stdin (like clickhouse-client --query).
+      if (isatty(STDIN_FILENO)) {
+        st = Status::InvalidArgument(
+            "the INSERT has no data: pipe the rows to stdin, e.g. `trackhouse query ... "
+            "'INSERT INTO t FORMAT JSONEachRow' < rows.ndjson`");
+      } else {
+        st = t.ExecuteInsertFrom(*insert, sql_arg, stdin);
+      }
+    } else {
+      std::string_view data;
+      if (const auto* ins = (*stmt)->As<sql::InsertStmt>()) {
+        size_t b = std::min(ins->data_offset, sql_arg.size());
+        size_t e = std::min(std::max(ins->data_end, b), sql_arg.size());
+        data = std::string_view(sql_arg).substr(b, e - b);
+      }
+      st = t.Execute(**stmt, sql_arg, data);
+    }
+  } else {
+    std::string script((std::istreambuf_iterator<char>(std::cin)),
+                       std::istreambuf_iterator<char>());
+    int ran = 0;
+    st = RunScript(&t, script, "stdin", &ran);
+  }
+  Status closed = t.Close();
+  if (!st.ok()) {
+    PrintError("query", st);
+    return 1;
+  }
+  if (!closed.ok()) {
+    PrintError("query", closed);
+    return 1;
+  }
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("trackhouse"));
+  CLI::App app{"trackhouse: an event-tracking and metrics server that speaks ClickHouse"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("trackhouse ") + std::string(server::kVersion));
+
+  Flags flags;
+  auto add_config = [&](CLI::App* sub) {
+    sub->add_option("--config", flags.config,
+                    "TOML config file (see docs/config.md); flags "
+                    "override its values")
+        ->check(CLI::ExistingFile);
+  };
+
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Run the HTTP server (ClickHouse HTTP interface, /ping, /health, /metrics)");
+  serve->add_option("--data", flags.data, "Data directory of the embedded store (default ./data)");
+  serve->add_option("--listen", flags.listen,
+                    "Address to listen on, HOST:PORT (default "
+                    "127.0.0.1:8124; port 0 picks a free port)");
+  add_config(serve);
+
+  std::string migrations_dir;
+  CLI::App* migrate = app.add_subcommand(
+      "migrate", "Apply the numbered .sql files of MIGRATIONS_DIR that were not applied yet");
+  auto* m_data = migrate->add_option("--data", flags.data,
+                                     "Data directory of the embedded store (no server running)");
+  auto* m_url = migrate->add_option("--url", flags.url,
+                                    "URL of a running trackhouse server, e.g. "
+                                    "http://127.0.0.1:8124");
+  m_data->excludes(m_url);
+  migrate->add_option("MIGRATIONS_DIR", migrations_dir, "Folder of 0001_name.sql files")
+      ->required();
+  add_config(migrate);
+
+  std::string sql_text;
+  CLI::App* query = app.add_subcommand(
+      "query",
+      "Run SQL: DDL, or INSERT with its rows inline or on stdin (SELECT comes with the "
+      "query engine). Without SQL, runs the statements read from stdin");
+  auto* q_data = query->add_option("--data", flags.data,
+                                   "Data directory of the embedded store (no server running)");
+  auto* q_url = query->add_option("--url", flags.url,
+                                  "URL of a running trackhouse server, e.g. "
+                                  "http://127.0.0.1:8124");
+  q_data->excludes(q_url);
+  auto* q_sql = query->add_option("SQL", sql_text, "The statement (default: read from stdin)");
+  add_config(query);
+
+  CLI::App* version = app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  if (version->parsed()) {
+    fmt::print("trackhouse {}\n", server::kVersion);
+    return 0;
+  }
+  if (serve->parsed()) return Serve(flags);
+  if (migrate->parsed()) return Migrate(flags, migrations_dir);
+  if (query->parsed()) return Query(flags, sql_text, q_sql->count() > 0);
+  return 2;
+}
+
+}  // namespace
+}  // namespace trackhouse::app
+
+int main(int argc, char** argv) { return trackhouse::app::Main(argc, argv); }

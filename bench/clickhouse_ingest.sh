@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# ClickHouse side of the ingest benchmark (docs/BENCHMARKS.md).
+#
+# Starts Debian's clickhouse-server (18.16) on free loopback ports with its own temporary
+# directory, loads the rows ingest_bench generates (the same seed and rows as trackhouse's
+# run, createdAt as DateTime) over HTTP with curl -- once as JSONEachRow, once as RowBinary,
+# each as one streamed request into a fresh table -- and measures rows/s for each. After each
+# load it runs OPTIMIZE TABLE ... FINAL and reads the table's size from system.parts. The
+# server and the directory are removed on exit.
+#
+# usage: bench/clickhouse_ingest.sh [--rows N] [--bench PATH/TO/ingest_bench] [--seed N]
+# Prints labelled lines and, last, one JSON line with the figures.
+set -euo pipefail
+
+ROWS=10000000
+BENCH=""
+SEED=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rows) ROWS="$2"; shift 2 ;;
+    --bench) BENCH="$2"; shift 2 ;;
+    --seed) SEED="$2"; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "clickhouse_ingest.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH="${BENCH:-$ROOT/build-bench/bench/ingest_bench}"
+[[ -x "$BENCH" ]] || { echo "clickhouse_ingest.sh: $BENCH not built (run bench/run_ingest.sh)" >&2; exit 1; }
+
+SERVER=/usr/sbin/clickhouse-server
+if [[ ! -x "$SERVER" ]]; then
+  command -v clickhouse-server >/dev/null && SERVER="$(command -v clickhouse-server)"
+fi
+if [[ ! -x "$SERVER" ]]; then
+  echo "clickhouse-server missing; installing Debian's package" >&2
+  apt-get install -y clickhouse-server clickhouse-client >&2
+  SERVER=/usr/sbin/clickhouse-server
+fi
+for tool in curl python3 awk; do
+  command -v "$tool" >/dev/null || { echo "clickhouse_ingest.sh: needs $tool" >&2; exit 1; }
+done
+
+WORK="$(mktemp -d /tmp/trackhouse-ch.XXXXXX)"
+SERVER_PID=""
+cleanup() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 300); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Two free loopback ports (bound and released; the server takes them a moment later).
+read -r HTTP_PORT TCP_PORT < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])
+for s in socks: s.close()')
+
+mkdir -p "$WORK/data" "$WORK/tmp" "$WORK/user_files" "$WORK/format_schemas" "$WORK/log"
+cat > "$WORK/config.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+    <logger>
+        <level>information</level>
+        <log>$WORK/log/server.log</log>
+        <errorlog>$WORK/log/server.err.log</errorlog>
+        <size>100M</size>
+        <count>1</count>
+    </logger>
+    <http_port>$HTTP_PORT</http_port>
+    <tcp_port>$TCP_PORT</tcp_port>
+    <listen_host>127.0.0.1</listen_host>
+    <path>$WORK/data/</path>
+    <tmp_path>$WORK/tmp/</tmp_path>
+    <user_files_path>$WORK/user_files/</user_files_path>
+    <format_schema_path>$WORK/format_schemas/</format_schema_path>
+    <users_config>$WORK/users.xml</users_config>
+    <default_profile>default</default_profile>
+    <default_database>default</default_database>
+    <timezone>UTC</timezone>
+    <mark_cache_size>5368709120</mark_cache_size>
+    <mlock_executable>false</mlock_executable>
+</yandex>
+EOF
+cat > "$WORK/users.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+    <profiles><default></default></profiles>
+    <users>
+        <default>
+            <password></password>
+            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+            <profile>default</profile>
+            <quota>default</quota>
+        </default>
+    </users>
+    <quotas><default></default></quotas>
+</yandex>
+EOF
+
+"$SERVER" --config-file="$WORK/config.xml" >"$WORK/log/stdout" 2>&1 &
+SERVER_PID=$!
+URL="http://127.0.0.1:$HTTP_PORT/"
+for i in $(seq 1 600); do
+  if curl -sf "${URL}ping" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$SERVER_PID" 2>/dev/null || [[ $i -eq 600 ]]; then
+    echo "clickhouse-server did not start; its logs:" >&2
+    tail -n 30 "$WORK/log/stdout" "$WORK/log/server.err.log" >&2 2>/dev/null || true
+    exit 1
+  fi
+  sleep 0.1
+done
+
+# 18.16 allows LowCardinality only with this setting.
+SETTINGS="allow_experimental_low_cardinality_type=1"
+q() {  # q SQL: runs a statement, prints its result
+  curl -sS --fail-with-body "${URL}?${SETTINGS}" --data-binary "$1"
+}
+VERSION="$(q 'SELECT version()')"
+TABLE=entityMetricEvents
+DDL="CREATE TABLE $TABLE (entityType LowCardinality(String), entityId Int32, userId Int32,
+  metricType LowCardinality(String), metricValue Int32, createdAt DateTime)
+  ENGINE = MergeTree() ORDER BY (entityType, entityId, createdAt)"
+
+SEED_ARG=()
+[[ -n "$SEED" ]] && SEED_ARG=(--seed "$SEED")
+echo "generating $ROWS rows (DateTime) for ClickHouse $VERSION..." >&2
+"$BENCH" --rows "$ROWS" "${SEED_ARG[@]}" --emit-jsoneachrow "$WORK/rows.json" \
+  --emit-rowbinary "$WORK/rows.bin" >&2
+
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+rate() { awk -v r="$1" -v s="$2" 'BEGIN { printf "%.0f", r / s }'; }
+
+# load FORMAT FILE: fresh table, one streamed INSERT; sets LOAD_SECONDS, LOAD_RATE.
+load() {
+  local format="$1" file="$2"
+  q "DROP TABLE IF EXISTS $TABLE"
+  q "$DDL"
+  local t0 t1
+  t0="$(now)"
+  curl -sS --fail-with-body -X POST -T "$file" \
+    "${URL}?${SETTINGS}&query=INSERT%20INTO%20$TABLE%20FORMAT%20$format"
+  t1="$(now)"
+  local count
+  count="$(q "SELECT count() FROM $TABLE")"
+  if [[ "$count" != "$ROWS" ]]; then
+    echo "clickhouse_ingest.sh: $format load stored $count rows of $ROWS" >&2
+    exit 1
+  fi
+  LOAD_SECONDS="$(elapsed "$t0" "$t1")"
+  LOAD_RATE="$(rate "$ROWS" "$LOAD_SECONDS")"
+}
+
+# optimize: OPTIMIZE FINAL until one active part is left (a background merge holding some
+# parts makes OPTIMIZE a no-op); sets OPT_SECONDS, BYTES, BYTES_PER_ROW, COLUMNS.
+optimize() {
+  local t0 t1 parts
+  t0="$(now)"
+  for _ in $(seq 1 100); do
+    q "OPTIMIZE TABLE $TABLE FINAL"
+    parts="$(q "SELECT count() FROM system.parts WHERE active AND database = 'default' AND table = '$TABLE'")"
+    [[ "$parts" == 1 ]] && break
+    sleep 0.2
+  done
+  t1="$(now)"
+  OPT_SECONDS="$(elapsed "$t0" "$t1")"
+  read -r BYTES PART_ROWS < <(q "SELECT sum(bytes_on_disk), sum(rows) FROM system.parts
+    WHERE active AND database = 'default' AND table = '$TABLE'")
+  BYTES_PER_ROW="$(awk -v b="$BYTES" -v r="$PART_ROWS" 'BEGIN { printf "%.3f", b / r }')"
+  COLUMNS="$(q "SELECT name, round(data_compressed_bytes / $ROWS, 3) FROM system.columns
+    WHERE database = 'default' AND table = '$TABLE' FORMAT TSV" | awk '{ printf " %s=%s", $1, $2 }')"
+}
+
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+
+echo "ClickHouse $VERSION ingest over HTTP (one streamed request per format, $ROWS rows):"
+load JSONEachRow "$WORK/rows.json"
+JSON_SECONDS="$LOAD_SECONDS" JSON_RATE="$LOAD_RATE"
+echo "  JSONEachRow insert           $JSON_SECONDS s, $(awk -v r="$JSON_RATE" 'BEGIN{printf "%.3f", r/1e6}') M rows/s ($(mib "$(stat -c %s "$WORK/rows.json")") MiB body)"
+optimize
+JSON_BYTES="$BYTES" JSON_BPR="$BYTES_PER_ROW"
+echo "  after OPTIMIZE FINAL         $JSON_BYTES bytes ($(mib "$JSON_BYTES") MiB), $JSON_BPR bytes/row (OPTIMIZE $OPT_SECONDS s)"
+
+load RowBinary "$WORK/rows.bin"
+RB_SECONDS="$LOAD_SECONDS" RB_RATE="$LOAD_RATE"
+echo "  RowBinary insert             $RB_SECONDS s, $(awk -v r="$RB_RATE" 'BEGIN{printf "%.3f", r/1e6}') M rows/s ($(mib "$(stat -c %s "$WORK/rows.bin")") MiB body)"
+optimize
+echo "  after OPTIMIZE FINAL         $BYTES bytes ($(mib "$BYTES") MiB), $BYTES_PER_ROW bytes/row (OPTIMIZE $OPT_SECONDS s)"
+echo "  bytes per row by column     $COLUMNS"
+echo "  (ClickHouse does not fsync inserted parts: its insert figures are not durable ones)"
+
+printf '{"bench":"clickhouse_ingest","clickhouse_version":"%s","rows":%s,' "$VERSION" "$ROWS"
+printf '"jsoneachrow_seconds":%s,"jsoneachrow_rows_per_s":%s,' "$JSON_SECONDS" "$JSON_RATE"
+printf '"rowbinary_seconds":%s,"rowbinary_rows_per_s":%s,' "$RB_SECONDS" "$RB_RATE"
+printf '"bytes_on_disk":%s,"bytes_per_row":%s,"bytes_on_disk_after_json":%s}\n' \
+  "$BYTES" "$BYTES_PER_ROW" "$JSON_BYTES"

@@ -1,0 +1,876 @@
+#include "engine/engine.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <fmt/format.h>
+#include <map>
+#include <random>
+#include <shared_mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "common/coding.h"
+#include "common/metrics.h"
+#include "common/thread_annotations.h"
+#include "engine/catalog.h"
+#include "engine/merge_rules.h"
+#include "engine/scan.h"
+#include "engine/table.h"
+#include "engine/table_def.h"
+#include "log/log.h"
+#include "sql/format.h"
+#include "sql/parser.h"
+#include "types/block_codec.h"
+#include "types/convert.h"
+
+namespace trackhouse::engine {
+namespace {
+
+constexpr uint8_t kInsertRecord = 1;
+
+metrics::Counter& InsertRows() {
+  static auto& c = metrics::GetCounter("trackhouse_engine_inserted_rows_total",
+                                       "Rows made durable by the embedded engine");
+  return c;
+}
+metrics::Counter& InsertRejected() {
+  static auto& c = metrics::GetCounter("trackhouse_engine_inserts_rejected_total",
+                                       "Inserts refused (memory budget, log errors, schema)");
+  return c;
+}
+metrics::Counter& Backpressure() {
+  static auto& c = metrics::GetCounter(
+      "trackhouse_engine_backpressure_total",
+      "Inserts refused because memtables exceeded twice their memory budget");
+  return c;
+}
+
+Status UnknownTable(const std::string& db, const std::string& t) {
+  return Status::NotFound(fmt::format("Table {}.{} does not exist.", db, t), ch::kUnknownTable);
+}
+Status UnknownDatabase(const std::string& db) {
+  return Status::NotFound(fmt::format("Database {} does not exist.", db), ch::kUnknownDatabase);
+}
+
+uint64_t NewTableId() {
+  static std::mutex mu;
+  static std::mt19937_64 rng(std::random_device{}() ^
+                             static_cast<uint64_t>(Clock::Real()->NowMicros()));
+  std::lock_guard lock(mu);
+  uint64_t id = 0;
+  while (id == 0) id = rng();
+  return id;
+}
+
+// Rebuilds `block` (from a log record or a Buffer's schema) as a block of `def`'s columns:
+// columns matched by name, converted if the type changed, missing ones defaulted.
+Result<types::Block> AdaptBlock(const types::Block& block, const TableDef& def,
+                                int64_t now_micros) {
+  const auto& cols = def.schema->columns;
+  bool same = block.num_columns() == cols.size();
+  for (size_t i = 0; same && i < cols.size(); ++i) {
+    same = block.at(i).name == cols[i].name && block.at(i).type->Equals(*cols[i].type);
+  }
+  if (same) return block;
+  types::Block out;
+  for (const auto& c : cols) {
+    const types::NamedColumn* got = block.Get(c.name);
+    if (got != nullptr && got->type->Equals(*c.type)) {
+      out.Add(c.name, c.type, got->column);
+    } else if (got != nullptr) {
+      types::ColumnPtr conv = types::MakeColumn(c.type);
+      for (size_t i = 0; i < block.rows(); ++i) {
+        TH_ASSIGN_OR_RETURN(types::Value v, types::ConvertValue(got->column->GetValue(i), *c.type));
+        conv->AppendValue(v);
+      }
+      out.Add(c.name, c.type, std::move(conv));
+    } else {
+      TH_ASSIGN_OR_RETURN(types::ColumnPtr d, DefaultColumn(c, def, block, block.rows(), now_micros));
+      out.Add(c.name, c.type, std::move(d));
+    }
+  }
+  return out;
+}
+
+sql::ColumnDef CloneColumnDef(const sql::ColumnDef& c) {
+  sql::ColumnDef out;
+  out.pos = c.pos;
+  out.name = c.name;
+  out.type = c.type;
+  out.default_kind = c.default_kind;
+  if (c.default_expr) out.default_expr = sql::CloneExpr(*c.default_expr);
+  for (const auto& codec : c.codecs) out.codecs.push_back(sql::CloneExpr(*codec));
+  out.comment = c.comment;
+  if (c.ttl) out.ttl = sql::CloneExpr(*c.ttl);
+  return out;
+}
+
+class Engine final : public storage::Storage {
+ public:
+  explicit Engine(EngineOptions options) : options_(std::move(options)) {
+    env_ = options_.env ? options_.env : env::Env::Posix();
+    clock_ = options_.clock ? options_.clock : Clock::Real();
+  }
+  ~Engine() override { Stop().IgnoreError(); }
+
+  Status Open();
+  Status Start() override { return Status::OK(); }
+  Status Stop() override;
+  Status ExecuteDdl(const sql::Statement& stmt, std::string_view sql,
+                    const std::string& current_database) override;
+  Result<std::vector<std::string>> ListDatabases() override;
+  Result<std::vector<std::string>> ListTables(const std::string& database) override;
+  Result<storage::TableSchemaPtr> GetTable(const std::string& database,
+                                           const std::string& table) override;
+  Result<storage::InsertResult> Insert(const storage::TableSchema& schema,
+                                       const types::Block& block) override;
+  Result<std::unique_ptr<storage::ScanSource>> Scan(const std::string& database,
+                                                    const std::string& table,
+                                                    const storage::ScanRequest& request) override;
+  Status FlushAll() override;
+
+  EngineStats stats() const;
+
+ private:
+  struct Entry {
+    TableDefPtr def;
+    std::shared_ptr<Table> table;  // null for Buffer tables
+  };
+
+  std::string metadata_dir() const { return env::JoinPath(options_.data_dir, "metadata"); }
+  std::string store_dir(uint64_t id) const {
+    return env::JoinPath(env::JoinPath(options_.data_dir, "store"), fmt::format("{:016x}", id));
+  }
+
+  Status LoadCatalog();
+  Status Recover();
+  Result<Entry> Lookup(const std::string& db, const std::string& table) const;
+  // The MergeTree table that stores a table's rows (itself, or a Buffer's destination).
+  Result<Entry> StorageOf(const Entry& e) const;
+
+  Status CreateDatabase(const sql::CreateDatabaseStmt& s);
+  Status CreateTable(const sql::CreateTableStmt& s, const std::string& current_db);
+  Status DropTable(const std::string& db, const std::string& table, bool if_exists);
+  Status DropDatabase(const sql::DropDatabaseStmt& s);
+  Status Alter(const sql::AlterTableStmt& s, const std::string& current_db);
+  // Replaces a table's definition by one built from `stmt` (ALTER).
+  Status Redefine(const std::string& db, const std::string& name, const Entry& e,
+                  sql::CreateTableStmt& stmt);
+
+  void FlusherLoop();
+  void MergerLoop();
+  Status TrimLog();
+  uint64_t TotalMemtableBytes() const;
+  std::vector<Entry> AllEntries() const;
+
+  EngineOptions options_;
+  env::Env* env_ = nullptr;
+  Clock* clock_ = nullptr;
+  std::unique_ptr<env::FileLock> lock_;
+  std::unique_ptr<log::LogWriter> log_;
+
+  // Inserts hold this shared from log append to memtable add; flush swaps and log trims take
+  // it exclusively.
+  std::shared_mutex commit_mu_;
+
+  mutable std::shared_mutex catalog_mu_;
+  std::map<std::string, std::map<std::string, Entry>> catalog_ GUARDED_BY(catalog_mu_);
+  std::mutex ddl_mu_;  // one DDL statement at a time
+
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  bool stopping_ GUARDED_BY(bg_mu_) = false;
+  bool flush_wanted_ GUARDED_BY(bg_mu_) = false;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopped_{false};
+  int64_t last_ttl_check_ = 0;
+
+  std::atomic<uint64_t> recovered_records_{0};
+  std::atomic<uint64_t> recovered_rows_{0};
+};
+
+Status Engine::Open() {
+  TH_RETURN_IF_ERROR(env::CreateDirsDurably(env_, options_.data_dir));
+  auto lock = env_->LockFile(env::JoinPath(options_.data_dir, "LOCK"));
+  if (!lock.ok()) {
+    return Status::Unavailable(fmt::format(
+        "data directory {} is in use by another trackhouse process ({})", options_.data_dir,
+        lock.status().message()));
+  }
+  lock_ = std::move(lock).value();
+  TH_RETURN_IF_ERROR(env::CreateDirsDurably(env_, env::JoinPath(metadata_dir(), "default")));
+  TH_RETURN_IF_ERROR(env::CreateDirsDurably(env_, env::JoinPath(options_.data_dir, "store")));
+  TH_RETURN_IF_ERROR(LoadCatalog());
+  TH_RETURN_IF_ERROR(Recover());
+  threads_.emplace_back([this] { FlusherLoop(); });
+  for (uint32_t i = 0; i < options_.merge_threads; ++i) {
+    threads_.emplace_back([this] { MergerLoop(); });
+  }
+  return Status::OK();
+}
+
+Status Engine::LoadCatalog() {
+  TH_ASSIGN_OR_RETURN(std::vector<std::string> dbs, env_->GetChildren(metadata_dir()));
+  std::map<uint64_t, bool> live_ids;
+  std::unique_lock lock(catalog_mu_);
+  for (const auto& db_dir : dbs) {
+    std::string dpath = env::JoinPath(metadata_dir(), db_dir);
+    if (!env_->IsDirectory(dpath)) continue;
+    std::string db = UnescapeName(db_dir);
+    auto& tables = catalog_[db];
+    TH_ASSIGN_OR_RETURN(std::vector<std::string> files, env_->GetChildren(dpath));
+    for (const auto& f : files) {
+      std::string path = env::JoinPath(dpath, f);
+      if (f.size() > 4 && f.ends_with(".tmp")) {
+        TH_RETURN_IF_ERROR(env_->RemoveFile(path));
+        continue;
+      }
+      if (f.size() < 5 || !f.ends_with(".sql")) continue;
+      TH_ASSIGN_OR_RETURN(TableFile tf, ReadTableFile(env_, path));
+      auto parsed = sql::ParseStatement(tf.create_sql);
+      if (!parsed.ok()) return parsed.status().WithContext(path);
+      auto* create = (*parsed)->As<sql::CreateTableStmt>();
+      if (create == nullptr) return Status::Corruption(path + ": not a CREATE TABLE statement");
+      auto def = BuildTableDef(*create, tf.id, options_.index_granularity);
+      if (!def.ok()) return def.status().WithContext(path);
+      Entry e;
+      e.def = *def;
+      if (!e.def->is_buffer()) {
+        e.table = std::make_shared<Table>(e.def, store_dir(tf.id), env_, clock_, options_,
+                                          &commit_mu_);
+        if (!env_->FileExists(store_dir(tf.id))) {
+          TH_RETURN_IF_ERROR(e.table->Create());
+        } else {
+          TH_RETURN_IF_ERROR(e.table->Load());
+        }
+        live_ids[tf.id] = true;
+      }
+      tables[UnescapeName(f.substr(0, f.size() - 4))] = std::move(e);
+    }
+  }
+  // Store directories whose table file is gone (a DROP or CREATE interrupted by a crash).
+  std::string store = env::JoinPath(options_.data_dir, "store");
+  TH_ASSIGN_OR_RETURN(std::vector<std::string> stores, env_->GetChildren(store));
+  for (const auto& s : stores) {
+    uint64_t id = std::strtoull(s.c_str(), nullptr, 16);
+    if (!live_ids.count(id)) {
+      TH_RETURN_IF_ERROR(env_->RemoveDirRecursively(env::JoinPath(store, s)));
+    }
+  }
+  return Status::OK();
+}
+
+Status Engine::Recover() {
+  std::map<uint64_t, std::shared_ptr<Table>> by_id;
+  uint64_t from = UINT64_MAX;
+  {
+    std::shared_lock lock(catalog_mu_);
+    for (const auto& [db, tables] : catalog_) {
+      for (const auto& [name, e] : tables) {
+        if (e.table) {
+          by_id[e.def->id] = e.table;
+          from = std::min(from, e.table->persisted_lsn() + 1);
+        }
+      }
+    }
+  }
+  if (from == UINT64_MAX) from = 1;
+  int64_t now = clock_->NowMicros();
+  std::string wal = env::JoinPath(options_.data_dir, "wal");
+  auto rec = log::Recover(env_, wal, from, [&](uint64_t lsn, std::string_view payload) -> Status {
+    if (payload.size() < 9 || static_cast<uint8_t>(payload[0]) != kInsertRecord) {
+      return Status::Corruption(
+          fmt::format("{}: log record {} has an unknown kind or is short ({} bytes)", wal, lsn,
+                      payload.size()));
+    }
+    uint64_t id = DecodeFixed64(payload.data() + 1);
+    auto it = by_id.find(id);
+    if (it == by_id.end() || lsn <= it->second->persisted_lsn()) return Status::OK();
+    auto block = types::DeserializeBlock(payload.substr(9));
+    if (!block.ok()) {
+      return block.status().WithContext(fmt::format("{}: log record {}", wal, lsn));
+    }
+    TH_ASSIGN_OR_RETURN(types::Block adapted, AdaptBlock(*block, *it->second->def(), now));
+    it->second->AddToMemTable(adapted, lsn);
+    recovered_records_.fetch_add(1);
+    recovered_rows_.fetch_add(adapted.rows());
+    return Status::OK();
+  });
+  if (!rec.ok()) return rec.status();
+  log::LogOptions lo;
+  lo.sync = options_.sync;
+  lo.compress = options_.log_compress;
+  lo.segment_bytes = options_.log_segment_bytes;
+  if (rec->records > 0 && rec->oldest_lsn > from) {
+    return Status::Corruption(fmt::format(
+        "{}: the log starts at record {} but the tables need it from record {}", wal,
+        rec->oldest_lsn, from));
+  }
+  TH_ASSIGN_OR_RETURN(log_, log::LogWriter::Open(env_, wal, std::max(rec->next_lsn, from), lo));
+  return Status::OK();
+}
+
+Status Engine::Stop() {
+  if (stopped_.exchange(true)) return Status::OK();
+  {
+    std::lock_guard lock(bg_mu_);
+    stopping_ = true;
+  }
+  bg_cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  Status s;
+  if (log_) s = log_->Close();
+  return s;
+}
+
+std::vector<Engine::Entry> Engine::AllEntries() const {
+  std::vector<Entry> out;
+  std::shared_lock lock(catalog_mu_);
+  for (const auto& [db, tables] : catalog_) {
+    for (const auto& [name, e] : tables) out.push_back(e);
+  }
+  return out;
+}
+
+uint64_t Engine::TotalMemtableBytes() const {
+  uint64_t total = 0;
+  for (const auto& e : AllEntries()) {
+    if (e.table) total += e.table->memtable_stats().bytes;
+  }
+  return total;
+}
+
+Result<Engine::Entry> Engine::Lookup(const std::string& db, const std::string& table) const {
+  std::shared_lock lock(catalog_mu_);
+  auto d = catalog_.find(db);
+  if (d == catalog_.end()) return UnknownDatabase(db);
+  auto t = d->second.find(table);
+  if (t == d->second.end()) return UnknownTable(db, table);
+  return t->second;
+}
+
+Result<Engine::Entry> Engine::StorageOf(const Entry& e) const {
+  if (!e.def->is_buffer()) return e;
+  TH_ASSIGN_OR_RETURN(Entry dest, Lookup(e.def->buffer.database, e.def->buffer.table));
+  if (dest.def->is_buffer()) {
+    return Status::InvalidArgument(
+        fmt::format("Buffer {} points at another Buffer table {}.{}", e.def->schema->name,
+                    e.def->buffer.database, e.def->buffer.table),
+        ch::kBadArguments);
+  }
+  return dest;
+}
+
+Result<storage::InsertResult> Engine::Insert(const storage::TableSchema& schema,
+                                             const types::Block& block) {
+  TH_ASSIGN_OR_RETURN(Entry e, Lookup(schema.database, schema.name));
+  if (e.def->schema->create_sql != schema.create_sql) {
+    InsertRejected().Add();
+    return Status::Aborted(
+        fmt::format("Table {}.{} changed while the insert was running; retry it",
+                    schema.database, schema.name),
+        ch::kTypeMismatch);
+  }
+  TH_ASSIGN_OR_RETURN(Entry target, StorageOf(e));
+  if (block.rows() == 0) return storage::InsertResult{};
+  TH_RETURN_IF_ERROR(block.Validate());
+  types::Block rows = block;
+  if (target.def != e.def) {
+    TH_ASSIGN_OR_RETURN(rows, AdaptBlock(block, *target.def, clock_->NowMicros()));
+  }
+  if (TotalMemtableBytes() > 2 * options_.memtable_budget_bytes) {
+    Backpressure().Add();
+    InsertRejected().Add();
+    {
+      std::lock_guard lock(bg_mu_);
+      flush_wanted_ = true;
+    }
+    bg_cv_.notify_all();
+    return Status::ResourceExhausted(
+        "trackhouse is flushing memtables to disk and cannot take more rows right now; retry "
+        "shortly",
+        ch::kServerOverloaded);
+  }
+  std::string payload;
+  payload.reserve(rows.ByteSize() / 2 + 64);
+  payload.push_back(static_cast<char>(kInsertRecord));
+  PutFixed64(&payload, target.def->id);
+  types::SerializeBlock(rows, &payload);
+  uint64_t lsn;
+  {
+    std::shared_lock commit(commit_mu_);
+    auto r = log_->Append(payload);
+    if (!r.ok()) {
+      InsertRejected().Add();
+      return r.status();
+    }
+    lsn = *r;
+    target.table->AddToMemTable(rows, lsn);
+  }
+  InsertRows().Add(static_cast<int64_t>(rows.rows()));
+  const BufferParams* buffer = e.def->is_buffer() ? &e.def->buffer : nullptr;
+  if (target.table->ShouldFlush(clock_->MonotonicMicros(), buffer)) {
+    {
+      std::lock_guard lock(bg_mu_);
+      flush_wanted_ = true;
+    }
+    bg_cv_.notify_all();
+  }
+  return storage::InsertResult{rows.rows(), lsn};
+}
+
+Status Engine::TrimLog() {
+  uint64_t upto;
+  {
+    std::unique_lock commit(commit_mu_);
+    upto = log_->next_lsn() - 1;
+    for (const auto& e : AllEntries()) {
+      if (!e.table) continue;
+      uint64_t m = e.table->MinUnflushedLsn();
+      if (m != 0) upto = std::min(upto, m - 1);
+    }
+  }
+  return log_->TrimUpTo(upto);
+}
+
+void Engine::FlusherLoop() {
+  while (true) {
+    {
+      std::unique_lock lock(bg_mu_);
+      bg_cv_.wait_for(lock, std::chrono::milliseconds(options_.flush_check_interval_ms),
+                      [this]() REQUIRES(bg_mu_) { return stopping_ || flush_wanted_; });
+      if (stopping_) return;
+      flush_wanted_ = false;
+    }
+    std::vector<Entry> entries = AllEntries();
+    // Buffer thresholds, by destination table id (the tightest Buffer wins).
+    std::map<uint64_t, const BufferParams*> buffers;
+    std::map<std::string, uint64_t> ids;
+    for (const auto& e : entries) {
+      if (e.table) ids[e.def->schema->database + "." + e.def->schema->name] = e.def->id;
+    }
+    for (const auto& e : entries) {
+      if (!e.def->is_buffer()) continue;
+      auto it = ids.find(e.def->buffer.database + "." + e.def->buffer.table);
+      if (it != ids.end() && !buffers.count(it->second)) buffers[it->second] = &e.def->buffer;
+    }
+    int64_t now = clock_->MonotonicMicros();
+    bool flushed = false;
+    for (const auto& e : entries) {
+      if (!e.table) continue;
+      auto b = buffers.find(e.def->id);
+      if (e.table->ShouldFlush(now, b == buffers.end() ? nullptr : b->second)) {
+        Status s = e.table->Flush();
+        if (!s.ok()) spdlog::error("flush of {}.{} failed: {}", e.def->schema->database, e.def->schema->name, s.ToString());
+        flushed = true;
+      }
+    }
+    // Over the memory budget: flush the largest memtables until under it.
+    while (TotalMemtableBytes() > options_.memtable_budget_bytes) {
+      Entry largest;
+      uint64_t most = 0;
+      for (const auto& e : entries) {
+        if (!e.table) continue;
+        uint64_t b = e.table->memtable_stats().bytes;
+        if (b > most) {
+          most = b;
+          largest = e;
+        }
+      }
+      if (!largest.table) break;
+      if (!largest.table->Flush().ok()) break;
+      flushed = true;
+    }
+    if (flushed) {
+      Status s = TrimLog();
+      if (!s.ok()) spdlog::error("log trim failed: {}", s.ToString());
+      bg_cv_.notify_all();  // wake the mergers
+    }
+    int64_t wall = clock_->MonotonicMicros();
+    if (wall - last_ttl_check_ >= options_.ttl_check_interval_ms * 1000) {
+      last_ttl_check_ = wall;
+      for (const auto& e : entries) {
+        if (!e.table) continue;
+        Status s = e.table->ApplyTtl();
+        if (!s.ok()) spdlog::error("TTL of {}.{} failed: {}", e.def->schema->database, e.def->schema->name, s.ToString());
+      }
+    }
+  }
+}
+
+void Engine::MergerLoop() {
+  while (true) {
+    bool any = false;
+    for (const auto& e : AllEntries()) {
+      if (!e.table) continue;
+      {
+        std::lock_guard lock(bg_mu_);
+        if (stopping_) return;
+      }
+      bool merged = false;
+      Status s = e.table->MaybeMerge(&merged);
+      if (!s.ok()) spdlog::error("merge in {}.{} failed: {}", e.def->schema->database, e.def->schema->name, s.ToString());
+      any |= merged;
+    }
+    std::unique_lock lock(bg_mu_);
+    if (stopping_) return;
+    if (!any) bg_cv_.wait_for(lock, std::chrono::milliseconds(200));
+  }
+}
+
+Status Engine::FlushAll() {
+  for (const auto& e : AllEntries()) {
+    if (e.table) TH_RETURN_IF_ERROR(e.table->Flush());
+  }
+  return TrimLog();
+}
+
+Result<std::vector<std::string>> Engine::ListDatabases() {
+  std::shared_lock lock(catalog_mu_);
+  std::vector<std::string> out;
+  for (const auto& [db, t] : catalog_) out.push_back(db);
+  return out;
+}
+
+Result<std::vector<std::string>> Engine::ListTables(const std::string& database) {
+  std::shared_lock lock(catalog_mu_);
+  auto d = catalog_.find(database);
+  if (d == catalog_.end()) return UnknownDatabase(database);
+  std::vector<std::string> out;
+  for (const auto& [name, e] : d->second) out.push_back(name);
+  return out;
+}
+
+Result<storage::TableSchemaPtr> Engine::GetTable(const std::string& database,
+                                                 const std::string& table) {
+  TH_ASSIGN_OR_RETURN(Entry e, Lookup(database, table));
+  return e.def->schema;
+}
+
+Result<std::unique_ptr<storage::ScanSource>> Engine::Scan(const std::string& database,
+                                                          const std::string& table,
+                                                          const storage::ScanRequest& request) {
+  TH_ASSIGN_OR_RETURN(Entry e, Lookup(database, table));
+  TH_ASSIGN_OR_RETURN(Entry target, StorageOf(e));
+  for (const auto& c : request.columns) {
+    if (target.def->schema->FindColumn(c) == nullptr) {
+      return Status::InvalidArgument(
+          fmt::format("There is no column {} in table {}.{}", c, database, table),
+          ch::kNoSuchColumnInTable);
+    }
+  }
+  return MakeScanSource(target.table->GetSnapshot(), request);
+}
+
+EngineStats Engine::stats() const {
+  EngineStats s;
+  if (log_) {
+    auto ls = log_->stats();
+    s.log_syncs = ls.syncs;
+    s.log_records = ls.records;
+    s.log_bytes = ls.bytes;
+  }
+  for (const auto& e : AllEntries()) {
+    if (!e.table) continue;
+    s.flushes += e.table->flushes();
+    s.merges += e.table->merges();
+    s.parts_active += e.table->ActivePartCount();
+    s.memtable_rows += e.table->memtable_stats().rows;
+    s.max_parts_in_partition =
+        std::max<uint64_t>(s.max_parts_in_partition, e.table->MaxPartsInPartition());
+  }
+  s.recovered_records = recovered_records_.load();
+  s.recovered_rows = recovered_rows_.load();
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DDL
+
+Status Engine::ExecuteDdl(const sql::Statement& stmt, std::string_view sql,
+                          const std::string& current_database) {
+  std::lock_guard ddl(ddl_mu_);
+  auto db_of = [&](const std::string& d) { return d.empty() ? current_database : d; };
+  switch (stmt.kind) {
+    case sql::StatementKind::kCreateDatabase:
+      return CreateDatabase(*stmt.As<sql::CreateDatabaseStmt>());
+    case sql::StatementKind::kCreateTable:
+      return CreateTable(*stmt.As<sql::CreateTableStmt>(), current_database);
+    case sql::StatementKind::kDropTable: {
+      const auto& s = *stmt.As<sql::DropTableStmt>();
+      return DropTable(db_of(s.database), s.table, s.if_exists);
+    }
+    case sql::StatementKind::kDropDatabase:
+      return DropDatabase(*stmt.As<sql::DropDatabaseStmt>());
+    case sql::StatementKind::kTruncateTable: {
+      const auto& s = *stmt.As<sql::TruncateTableStmt>();
+      auto e = Lookup(db_of(s.database), s.table);
+      if (!e.ok()) return s.if_exists && e.status().code() == StatusCode::kNotFound ? Status::OK() : e.status();
+      // A Buffer table holds no rows of its own in trackhouse: they are in its destination.
+      if (!e->table) return Status::OK();
+      return e->table->Truncate();
+    }
+    case sql::StatementKind::kAlterTable:
+      return Alter(*stmt.As<sql::AlterTableStmt>(), current_database);
+    case sql::StatementKind::kOptimize: {
+      const auto& s = *stmt.As<sql::OptimizeStmt>();
+      TH_ASSIGN_OR_RETURN(Entry e, Lookup(db_of(s.database), s.table));
+      TH_ASSIGN_OR_RETURN(Entry target, StorageOf(e));
+      Status st = target.table->Optimize(s.final);
+      if (st.ok()) st = TrimLog();
+      return st;
+    }
+    default:
+      return Status::NotSupported(
+          fmt::format("{} is not a DDL statement the storage executes",
+                      sql::StatementKindName(stmt.kind)));
+  }
+}
+
+Status Engine::CreateDatabase(const sql::CreateDatabaseStmt& s) {
+  {
+    std::shared_lock lock(catalog_mu_);
+    if (catalog_.count(s.name)) {
+      if (s.if_not_exists) return Status::OK();
+      return Status::AlreadyExists(fmt::format("Database {} already exists.", s.name),
+                                   ch::kDatabaseAlreadyExists);
+    }
+  }
+  if (s.name.empty()) return Status::InvalidArgument("Database name is empty", ch::kBadArguments);
+  TH_RETURN_IF_ERROR(
+      env::CreateDirsDurably(env_, env::JoinPath(metadata_dir(), EscapeName(s.name))));
+  std::unique_lock lock(catalog_mu_);
+  catalog_[s.name];
+  return Status::OK();
+}
+
+Status Engine::CreateTable(const sql::CreateTableStmt& s, const std::string& current_db) {
+  std::string db = s.database.empty() ? current_db : s.database;
+  {
+    std::shared_lock lock(catalog_mu_);
+    auto d = catalog_.find(db);
+    if (d == catalog_.end()) return UnknownDatabase(db);
+    if (d->second.count(s.table)) {
+      if (s.if_not_exists) return Status::OK();
+      return Status::AlreadyExists(fmt::format("Table {}.{} already exists.", db, s.table),
+                                   ch::kTableAlreadyExists);
+    }
+  }
+  // Work on a copy: the statement is completed (database, AS other) before it is stored.
+  TH_ASSIGN_OR_RETURN(sql::StatementPtr copy, sql::ParseStatement(sql::FormatStatement(s)));
+  auto* stmt = copy->As<sql::CreateTableStmt>();
+  std::string like_sql;
+  if (!stmt->as_table.empty()) {
+    std::string like_db = stmt->as_database.empty() ? current_db : stmt->as_database;
+    TH_ASSIGN_OR_RETURN(Entry like, Lookup(like_db, stmt->as_table));
+    like_sql = like.def->schema->create_sql;
+  }
+  TH_RETURN_IF_ERROR(CompleteCreateStatement(stmt, db, like_sql));
+  stmt->if_not_exists = false;
+  uint64_t id = NewTableId();
+  TH_ASSIGN_OR_RETURN(TableDefPtr def, BuildTableDef(*stmt, id, options_.index_granularity));
+  Entry e;
+  e.def = def;
+  if (!def->is_buffer()) {
+    e.table = std::make_shared<Table>(def, store_dir(id), env_, clock_, options_, &commit_mu_);
+    TH_RETURN_IF_ERROR(e.table->Create());
+  }
+  TH_RETURN_IF_ERROR(
+      WriteTableFile(env_, metadata_dir(), TableFile{db, s.table, id, def->schema->create_sql}));
+  std::unique_lock lock(catalog_mu_);
+  catalog_[db][s.table] = std::move(e);
+  return Status::OK();
+}
+
+Status Engine::DropTable(const std::string& db, const std::string& table, bool if_exists) {
+  auto e = Lookup(db, table);
+  if (!e.ok()) {
+    if (if_exists && e.status().code() == StatusCode::kNotFound) return Status::OK();
+    return e.status();
+  }
+  TH_RETURN_IF_ERROR(RemoveTableFile(env_, metadata_dir(), db, table));
+  {
+    std::unique_lock lock(catalog_mu_);
+    catalog_[db].erase(table);
+  }
+  if (e->table) TH_RETURN_IF_ERROR(e->table->Destroy());
+  return Status::OK();
+}
+
+Status Engine::DropDatabase(const sql::DropDatabaseStmt& s) {
+  std::vector<std::string> tables;
+  {
+    std::shared_lock lock(catalog_mu_);
+    auto d = catalog_.find(s.name);
+    if (d == catalog_.end()) return s.if_exists ? Status::OK() : UnknownDatabase(s.name);
+    for (const auto& [name, e] : d->second) tables.push_back(name);
+  }
+  if (s.name == "default") {
+    return Status::InvalidArgument("Database default cannot be dropped", ch::kBadArguments);
+  }
+  for (const auto& t : tables) TH_RETURN_IF_ERROR(DropTable(s.name, t, true));
+  TH_RETURN_IF_ERROR(env_->RemoveDirRecursively(env::JoinPath(metadata_dir(), EscapeName(s.name))));
+  TH_RETURN_IF_ERROR(env_->SyncDir(metadata_dir()));
+  std::unique_lock lock(catalog_mu_);
+  catalog_.erase(s.name);
+  return Status::OK();
+}
+
+Status Engine::Redefine(const std::string& db, const std::string& name, const Entry& e,
+                        sql::CreateTableStmt& stmt) {
+  TH_ASSIGN_OR_RETURN(TableDefPtr def, BuildTableDef(stmt, e.def->id, options_.index_granularity));
+  if (e.table) TH_RETURN_IF_ERROR(e.table->Flush());
+  TH_RETURN_IF_ERROR(
+      WriteTableFile(env_, metadata_dir(), TableFile{db, name, e.def->id, def->schema->create_sql}));
+  // Swap with no insert in flight: inserts built against the old schema are then refused.
+  std::unique_lock commit(commit_mu_);
+  if (e.table) e.table->SetDef(def);
+  std::unique_lock lock(catalog_mu_);
+  catalog_[db][name].def = def;
+  return Status::OK();
+}
+
+Status Engine::Alter(const sql::AlterTableStmt& s, const std::string& current_db) {
+  std::string db = s.database.empty() ? current_db : s.database;
+  for (const auto& cmd : s.commands) {
+    TH_ASSIGN_OR_RETURN(Entry e, Lookup(db, s.table));
+    TH_ASSIGN_OR_RETURN(sql::StatementPtr parsed, sql::ParseStatement(e.def->schema->create_sql));
+    auto& create = *parsed->As<sql::CreateTableStmt>();
+    auto find_col = [&](const std::string& n) {
+      for (size_t i = 0; i < create.columns.size(); ++i) {
+        if (create.columns[i].name == n) return static_cast<int>(i);
+      }
+      return -1;
+    };
+    switch (cmd.kind) {
+      case sql::AlterCommandKind::kAddColumn: {
+        if (find_col(cmd.column.name) >= 0) {
+          if (cmd.if_not_exists) break;
+          return Status::InvalidArgument(
+              fmt::format("Cannot add column {}: column with this name already exists",
+                          cmd.column.name),
+              ch::kDuplicateColumn);
+        }
+        sql::ColumnDef col = CloneColumnDef(cmd.column);
+        size_t at = create.columns.size();
+        if (cmd.first) at = 0;
+        if (!cmd.after.empty()) {
+          int i = find_col(cmd.after);
+          if (i < 0) {
+            return Status::InvalidArgument(
+                fmt::format("Wrong column name. Cannot find column {} to insert after", cmd.after),
+                ch::kNoSuchColumnInTable);
+          }
+          at = static_cast<size_t>(i) + 1;
+        }
+        create.columns.insert(create.columns.begin() + at, std::move(col));
+        TH_RETURN_IF_ERROR(Redefine(db, s.table, e, create));
+        break;
+      }
+      case sql::AlterCommandKind::kDropColumn: {
+        int i = find_col(cmd.column_name);
+        if (i < 0) {
+          if (cmd.if_exists) break;
+          return Status::InvalidArgument(
+              fmt::format("Wrong column name. Cannot find column {} to drop", cmd.column_name),
+              ch::kNoSuchColumnInTable);
+        }
+        const auto& key = e.def->sort_key;
+        bool used = std::find(key.begin(), key.end(), cmd.column_name) != key.end();
+        for (const auto* expr : {e.def->partition_expr.get(), e.def->ttl_expr.get()}) {
+          if (expr == nullptr) continue;
+          for (const auto& r : expr->ReferencedColumns()) used |= r == cmd.column_name;
+        }
+        if (used || e.def->version_column == cmd.column_name) {
+          return Status::InvalidArgument(
+              fmt::format("Trying to ALTER DROP key column {} (used in the sorting key, "
+                          "partition key, TTL or engine)",
+                          cmd.column_name),
+              ch::kIllegalColumn);
+        }
+        if (create.columns.size() == 1) {
+          return Status::InvalidArgument("Cannot drop the only column of a table",
+                                         ch::kBadArguments);
+        }
+        create.columns.erase(create.columns.begin() + i);
+        TH_RETURN_IF_ERROR(Redefine(db, s.table, e, create));
+        break;
+      }
+      case sql::AlterCommandKind::kModifyTtl:
+      case sql::AlterCommandKind::kRemoveTtl: {
+        if (e.def->is_buffer()) return Status::InvalidArgument("Buffer tables have no TTL", ch::kBadArguments);
+        create.ttl.clear();
+        if (cmd.kind == sql::AlterCommandKind::kModifyTtl) {
+          for (const auto& t : cmd.ttl) {
+            sql::TtlElement el;
+            el.pos = t.pos;
+            el.expr = sql::CloneExpr(*t.expr);
+            el.action = t.action;
+            if (t.where) el.where = sql::CloneExpr(*t.where);
+            create.ttl.push_back(std::move(el));
+          }
+        }
+        TH_RETURN_IF_ERROR(Redefine(db, s.table, e, create));
+        // Apply the new rule now rather than at the next periodic check.
+        TH_ASSIGN_OR_RETURN(Entry now, Lookup(db, s.table));
+        TH_RETURN_IF_ERROR(now.table->ApplyTtl());
+        break;
+      }
+      case sql::AlterCommandKind::kDropPartition: {
+        if (!e.table) return Status::InvalidArgument("Buffer tables have no partitions", ch::kBadArguments);
+        std::string id = cmd.partition_id;
+        if (cmd.partition) {
+          TH_ASSIGN_OR_RETURN(auto compiled, eval::Compile(*cmd.partition, {}));
+          eval::EvalContext ctx;
+          ctx.now_micros = clock_->NowMicros();
+          TH_ASSIGN_OR_RETURN(types::Value v, compiled->EvaluateConstant(ctx));
+          if (e.def->partition_expr) {
+            const auto& ptype = *e.def->partition_expr->type();
+            auto conv = types::ConvertValue(v, ptype);
+            id = PartitionIdOf(conv.ok() ? *conv : v, conv.ok() ? ptype : *compiled->type());
+          } else {
+            id = PartitionIdOf(v, *compiled->type());
+          }
+        }
+        TH_RETURN_IF_ERROR(e.table->DropPartition(id));
+        TH_RETURN_IF_ERROR(TrimLog());
+        break;
+      }
+      case sql::AlterCommandKind::kDelete: {
+        if (!e.table) return Status::InvalidArgument("Run ALTER DELETE on the Buffer's destination table", ch::kBadArguments);
+        TH_RETURN_IF_ERROR(e.table->DeleteWhere(*cmd.predicate));
+        TH_RETURN_IF_ERROR(TrimLog());
+        break;
+      }
+      case sql::AlterCommandKind::kModifySetting:
+      case sql::AlterCommandKind::kResetSetting:
+      case sql::AlterCommandKind::kModifyComment:
+      case sql::AlterCommandKind::kCommentColumn:
+        break;  // accepted; no effect on the embedded engine
+      default:
+        return Status::NotSupported(
+            fmt::format("This ALTER command is not supported by trackhouse (position {}); "
+                        "supported: ADD COLUMN, DROP COLUMN, MODIFY TTL, REMOVE TTL, DROP "
+                        "PARTITION, DELETE WHERE",
+                        cmd.pos + 1));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<storage::Storage>> OpenEngine(const EngineOptions& options) {
+  auto engine = std::make_unique<Engine>(options);
+  TH_RETURN_IF_ERROR(engine->Open());
+  return std::unique_ptr<storage::Storage>(std::move(engine));
+}
+
+EngineStats GetEngineStats(storage::Storage* storage) {
+  auto* e = dynamic_cast<Engine*>(storage);
+  return e ? e->stats() : EngineStats{};
+}
+
+}  // namespace trackhouse::engine

@@ -1,0 +1,91 @@
+#include "engine/scan.h"
+
+#include "engine/merge_rules.h"
+
+namespace trackhouse::engine {
+namespace {
+
+// Granules read per output block from a part (8 granules = 65,536 rows by default).
+constexpr size_t kGranulesPerBlock = 8;
+
+class EngineScan final : public storage::ScanSource {
+ public:
+  EngineScan(Table::Snapshot snapshot, const storage::ScanRequest& request)
+      : snap_(std::move(snapshot)), columns_(request.columns) {
+    parts_total_ = snap_.parts.size();
+    for (const auto& p : snap_.parts) {
+      ranges_.push_back({&p, 0, p.part->num_granules()});
+      granules_ += p.part->num_granules();
+    }
+  }
+
+  bool NextBlock(types::Block* block) override {
+    if (!status_.ok()) return false;
+    while (range_ < ranges_.size()) {
+      Range& r = ranges_[range_];
+      if (r.begin >= r.end) {
+        ++range_;
+        continue;
+      }
+      size_t end = std::min(r.end, r.begin + kGranulesPerBlock);
+      auto b = ReadPartColumns(*r.part->part, *snap_.def, columns_, r.begin, end);
+      if (!b.ok()) {
+        status_ = b.status();
+        return false;
+      }
+      r.begin = end;
+      *block = std::move(b).value();
+      return true;
+    }
+    while (mem_ < snap_.memory.size()) {
+      const types::Block& m = *snap_.memory[mem_++];
+      if (m.rows() == 0) continue;
+      types::Block out;
+      for (const auto& name : columns_) {
+        const types::NamedColumn* c = m.Get(name);
+        if (c == nullptr) {
+          status_ = Status::Internal("memtable block lacks column " + name);
+          return false;
+        }
+        out.Add(c->name, c->type, c->column);
+      }
+      if (columns_.empty()) {
+        // No columns requested (count()): a block of the right row count.
+        out.Add("_dummy", types::DataType::Get(types::TypeId::kUInt8),
+                types::MakeConstColumn(types::DataType::Get(types::TypeId::kUInt8),
+                                       types::Value::UInt(0), m.rows()));
+      }
+      *block = std::move(out);
+      return true;
+    }
+    return false;
+  }
+
+  const Status& status() const override { return status_; }
+  uint64_t parts_total() const override { return parts_total_; }
+  uint64_t parts_selected() const override { return ranges_.size(); }
+  uint64_t granules_selected() const override { return granules_; }
+
+ private:
+  struct Range {
+    const ActivePart* part;
+    size_t begin, end;
+  };
+  Table::Snapshot snap_;
+  std::vector<std::string> columns_;
+  std::vector<Range> ranges_;
+  size_t range_ = 0;
+  size_t mem_ = 0;
+  Status status_;
+  uint64_t parts_total_ = 0;
+  uint64_t granules_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<storage::ScanSource> MakeScanSource(Table::Snapshot snapshot,
+                                                    const storage::ScanRequest& request) {
+  return std::make_unique<EngineScan>(std::move(snapshot), request);
+}
+
+}  // namespace trackhouse::engine

@@ -1,0 +1,258 @@
+#include "eval/expression.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "eval/test_util.h"
+#include "eval/type_rules.h"
+#include "sql/parser.h"
+
+namespace trackhouse::eval {
+namespace {
+
+using testing::ErrorOf;
+using testing::Eval;
+using testing::EvalOne;
+using testing::MakeBlock;
+using testing::TypeOf;
+using V = std::vector<std::string>;
+
+// 2023-11-14 22:13:20.123456 UTC
+constexpr int64_t kNow = 1700000000123456;
+
+types::Block Events() {
+  return MakeBlock({
+      {"entityType", "LowCardinality(String)", {"Model", "Image", "Model", "Post"}},
+      {"entityId", "Int32", {"7", "7", "42", "42"}},
+      {"metricType", "LowCardinality(String)", {"View", "Download", "View", "Like"}},
+      {"createdAt",
+       "DateTime64(3)",
+       {"2023-11-14 22:13:19.999", "2023-11-01 00:00:00.000", "2023-11-07 22:13:20.124",
+        "2023-11-07 22:13:19.999"}},
+      {"created_at",
+       "DateTime",
+       {"2024-01-31 10:00:00", "2024-02-29 23:59:59", "2023-12-31 00:00:00",
+        "2024-11-05 08:07:47"}},
+  });
+}
+
+TEST(ExpressionTest, GuidePredicateOnLowCardinalityComparesDictionary) {
+  EXPECT_EQ(Eval("metricType = 'View'", Events()), (V{"1", "0", "1", "0"}));
+  EXPECT_EQ(Eval("entityType = 'Model'", Events()), (V{"1", "0", "1", "0"}));
+  EXPECT_EQ(Eval("metricType != 'View'", Events()), (V{"0", "1", "0", "1"}));
+  EXPECT_EQ(Eval("metricType IN ('View', 'Like')", Events()), (V{"1", "0", "1", "1"}));
+  EXPECT_EQ(TypeOf("metricType = 'View'", Events()), "UInt8");
+}
+
+TEST(ExpressionTest, LowCardinalityWithLargerDictionaryThanRowsFallsBack) {
+  // A column whose dictionary holds more entries than it has rows (as after a filter).
+  auto lc = std::make_shared<types::ColumnLowCardinality>(types::DataType::LowCardinalityString());
+  for (const char* s : {"View", "Like", "Share"}) lc->Intern(s);
+  lc->Append("Download");
+  types::Block one;
+  one.Add("metricType", lc->type(), lc);
+  EXPECT_EQ(Eval("metricType = 'Download'", one), (V{"1"}));
+  EXPECT_EQ(Eval("upper(metricType)", one), (V{"DOWNLOAD"}));
+}
+
+TEST(ExpressionTest, GuideTimeWindowOnDateTime64) {
+  EvalContext ctx;
+  ctx.now_micros = kNow;
+  EXPECT_EQ(Eval("createdAt > now() - INTERVAL 7 DAY", Events(), ctx), (V{"1", "0", "1", "0"}));
+  EXPECT_EQ(TypeOf("now() - INTERVAL 7 DAY"), "DateTime");
+}
+
+TEST(ExpressionTest, GuideToDateAndPartitionKeys) {
+  EXPECT_EQ(Eval("toDate(createdAt)", Events()),
+            (V{"2023-11-14", "2023-11-01", "2023-11-07", "2023-11-07"}));
+  EXPECT_EQ(TypeOf("toDate(createdAt)", Events()), "Date");
+  EXPECT_EQ(Eval("toYYYYMM(created_at)", Events()), (V{"202401", "202402", "202312", "202411"}));
+  EXPECT_EQ(TypeOf("toYYYYMM(created_at)", Events()), "UInt32");
+  EXPECT_EQ(Eval("created_at + INTERVAL 90 DAY", Events()),
+            (V{"2024-04-30 10:00:00", "2024-05-29 23:59:59", "2024-03-30 00:00:00",
+               "2025-02-03 08:07:47"}));
+  EXPECT_EQ(TypeOf("created_at + INTERVAL 90 DAY", Events()), "DateTime");
+}
+
+TEST(ExpressionTest, GuideQueryParameter) {
+  std::map<std::string, types::Value> params = {{"modelId", types::Value::String("42")}};
+  EvalContext ctx;
+  ctx.params = &params;
+  EXPECT_EQ(Eval("entityId = {modelId:UInt32}", Events(), ctx), (V{"0", "0", "1", "1"}));
+  EXPECT_EQ(Eval("entityType = 'Model' AND entityId = {modelId:UInt32}", Events(), ctx),
+            (V{"0", "0", "1", "0"}));
+  Status missing = ErrorOf("entityId = {modelId:UInt32}", Events());
+  EXPECT_EQ(missing.clickhouse_code(), kChUnknownQueryParameter);
+  EXPECT_NE(missing.message().find("modelId"), std::string::npos);
+}
+
+TEST(ExpressionTest, ConstantsFoldAndEvaluate) {
+  auto e = sql::ParseExpression("1 + 2 * 3");
+  ASSERT_TRUE(e.ok());
+  auto c = Compile(**e, {});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE((*c)->is_constant());
+  EXPECT_EQ((*c)->type()->name(), "UInt32");  // 2 * 3 is UInt16, 1 + UInt16 is UInt32
+  auto v = (*c)->EvaluateConstant({});
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->AsUInt(), 7u);
+
+  auto n = sql::ParseExpression("now()");
+  auto cn = Compile(**n, {});
+  ASSERT_TRUE(cn.ok());
+  EXPECT_TRUE((*cn)->is_constant());
+  EvalContext ctx;
+  ctx.now_micros = kNow;
+  EXPECT_EQ((*cn)->EvaluateConstant(ctx)->AsUInt(), 1700000000u);
+
+  // A constant over a block gives one value per row.
+  auto col = (*c)->Evaluate(Events(), {});
+  ASSERT_TRUE(col.ok());
+  EXPECT_EQ((*col)->size(), 4u);
+}
+
+TEST(ExpressionTest, DefaultExpressionsNowAndToday) {
+  EvalContext ctx;
+  ctx.now_micros = kNow;
+  EXPECT_EQ(EvalOne("now()", ctx), "2023-11-14 22:13:20");
+  EXPECT_EQ(EvalOne("now64()", ctx), "2023-11-14 22:13:20.123");
+  EXPECT_EQ(EvalOne("now64(6)", ctx), "2023-11-14 22:13:20.123456");
+  EXPECT_EQ(EvalOne("today()", ctx), "2023-11-14");
+  EXPECT_EQ(EvalOne("yesterday()", ctx), "2023-11-13");
+  EXPECT_EQ(TypeOf("now64()"), "DateTime64(3)");
+}
+
+TEST(ExpressionTest, ReferencedColumnsInFirstUseOrder) {
+  auto c = testing::CompileText("entityId + entityId > length(metricType)", Events());
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->ReferencedColumns(), (std::vector<std::string>{"entityId", "metricType"}));
+  EXPECT_FALSE((*c)->is_constant());
+}
+
+TEST(ExpressionTest, UnknownFunctionIsReported) {
+  Status st = ErrorOf("foo(1)");
+  EXPECT_EQ(st.clickhouse_code(), ch::kUnknownFunction);
+  EXPECT_EQ(st.message(), "Unknown function foo");
+}
+
+TEST(ExpressionTest, UnknownColumnIsReported) {
+  Status st = ErrorOf("nope + 1", Events());
+  EXPECT_EQ(st.clickhouse_code(), ch::kUnknownIdentifier);
+  EXPECT_EQ(st.message().rfind("Missing columns: 'nope' while processing query:", 0), 0u)
+      << st.message();
+}
+
+TEST(ExpressionTest, WrongArgumentCountIsReported) {
+  Status st = ErrorOf("plus(1)");
+  EXPECT_EQ(st.clickhouse_code(), ch::kNumberOfArgumentsDoesntMatch);
+  EXPECT_EQ(st.message(),
+            "Number of arguments for function plus doesn't match: passed 1, should be 2");
+}
+
+TEST(ExpressionTest, WrongArgumentTypeIsReported) {
+  EXPECT_EQ(ErrorOf("plus('a', 1)").clickhouse_code(), ch::kIllegalTypeOfArgument);
+  EXPECT_EQ(ErrorOf("toYear(1)").clickhouse_code(), ch::kIllegalTypeOfArgument);
+  EXPECT_EQ(ErrorOf("length(1)").clickhouse_code(), ch::kIllegalTypeOfArgument);
+}
+
+TEST(ExpressionTest, AggregateFunctionIsRejected) {
+  Status st = ErrorOf("countIf(metricType = 'View')", Events());
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("Aggregate function"), std::string::npos);
+}
+
+TEST(ExpressionTest, FunctionNamesFollowClickHouseCaseRules) {
+  EXPECT_EQ(EvalOne("LOWER('AbC')"), "abc");
+  EXPECT_EQ(EvalOne("cast(1 AS String)"), "1");
+  EXPECT_EQ(EvalOne("Abs(-3)"), "3");
+  EXPECT_EQ(ErrorOf("TOYEAR(now())").clickhouse_code(), ch::kUnknownFunction);
+  EXPECT_TRUE(IsKnownFunction("toStartOfFiveMinute"));
+}
+
+TEST(ExpressionTest, CompileTupleElementsSplitsKeys) {
+  auto e = sql::ParseExpression("(entityType, entityId, toDate(createdAt))");
+  ASSERT_TRUE(e.ok());
+  auto parts = CompileTupleElements(**e, testing::InputsOf(Events()));
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  ASSERT_EQ(parts->size(), 3u);
+  EXPECT_EQ((*parts)[2]->type()->name(), "Date");
+}
+
+TEST(ExpressionTest, ColumnTypeMismatchIsAnError) {
+  auto c = testing::CompileText("entityId + 1", Events());
+  ASSERT_TRUE(c.ok());
+  types::Block other = MakeBlock({{"entityId", "String", {"x"}}});
+  EXPECT_EQ((*c)->Evaluate(other, {}).status().clickhouse_code(), ch::kTypeMismatch);
+}
+
+// Throughput of the guide's hot predicates; run with --gtest_also_run_disabled_tests.
+TEST(ExpressionTest, DISABLED_PredicateThroughput) {
+  const size_t kRows = 10'000'000;
+  const char* kinds[] = {"View", "Download", "Like", "Dislike", "Comment", "Share"};
+  auto lc = std::make_shared<types::ColumnLowCardinality>(types::DataType::LowCardinalityString());
+  auto dt = std::make_shared<types::ColumnVector<uint32_t>>(
+      types::DataType::Get(types::TypeId::kDateTime));
+  auto dt64 = std::make_shared<types::ColumnVector<int64_t>>(types::DataType::DateTime64(3));
+  uint64_t x = 88172645463325252ull;
+  for (size_t i = 0; i < kRows; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    lc->Append(kinds[x % 6]);
+    uint32_t t = 1700000000u - static_cast<uint32_t>(x % (30 * 86400));
+    dt->push_back(t);
+    dt64->push_back(int64_t{t} * 1000 + static_cast<int64_t>(x % 1000));
+  }
+  types::Block block;
+  block.Add("metricType", lc->type(), lc);
+  block.Add("createdAt", dt->type(), dt);
+  block.Add("createdAt64", dt64->type(), dt64);
+  EvalContext ctx;
+  ctx.now_micros = kNow;
+  const size_t kBatch = 65536;
+  std::vector<types::Block> batches;
+  for (size_t start = 0; start < kRows; start += kBatch) {
+    batches.push_back(block.Slice(start, std::min(kBatch, kRows - start)));
+  }
+  const char* only = std::getenv("TH_EVAL_BENCH_EXPR");
+  for (const char* text : {"metricType = 'View'", "createdAt > now() - INTERVAL 7 DAY",
+                           "createdAt64 > now() - INTERVAL 7 DAY",
+                           "metricType = 'View' AND createdAt > now() - INTERVAL 7 DAY",
+                           "toDate(createdAt64)", "toYYYYMM(createdAt)"}) {
+    if (only && std::string(only) != text) continue;
+    auto c = testing::CompileText(text, block);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    for (bool batched : {true, false}) {
+      double best = 1e9;
+      uint64_t count = 0;
+      for (int rep = 0; rep < 5; ++rep) {
+        auto start = std::chrono::steady_clock::now();
+        count = 0;
+        auto run = [&](const types::Block& b) {
+          auto col = (*c)->Evaluate(b, ctx);
+          ASSERT_TRUE(col.ok());
+          if ((*col)->type()->id() == types::TypeId::kUInt8) {
+            for (uint8_t m : static_cast<const types::ColumnVector<uint8_t>&>(**col).data()) {
+              count += m;
+            }
+          }
+        };
+        if (batched) {
+          for (const auto& b : batches) run(b);
+        } else {
+          run(block);
+        }
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        best = std::min(best, s);
+      }
+      std::printf("%-60s %-12s %8.2f ms %6.0f Mrows/s (count %llu)\n", text,
+                  batched ? "64Ki batches" : "one block", best * 1e3, kRows / best / 1e6,
+                  static_cast<unsigned long long>(count));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace trackhouse::eval

@@ -1,0 +1,487 @@
+#include "ingest/ingest.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "common/metrics.h"
+#include "eval/conversion.h"
+#include "eval/expression.h"
+#include "formats/input_format.h"
+#include "sql/parser.h"
+#include "types/convert.h"
+
+namespace trackhouse::ingest {
+namespace {
+
+struct IngestMetrics {
+  metrics::Counter& blocks =
+      metrics::GetCounter("trackhouse_ingest_blocks_total",
+                          "Blocks stored by the insert path (one Storage::Insert each)");
+  metrics::Counter& rows = metrics::GetCounter("trackhouse_ingest_rows_total",
+                                               "Rows stored by the insert path (every source)");
+  metrics::Counter& open_errors = metrics::GetCounter(
+      "trackhouse_ingest_open_errors_total",
+      "Inserts refused before any data: unknown table/column/format, bad column list");
+  metrics::Counter& parse_errors = metrics::GetCounter(
+      "trackhouse_ingest_parse_errors_total", "Inserts failed on malformed or invalid rows");
+  metrics::Counter& default_errors =
+      metrics::GetCounter("trackhouse_ingest_default_errors_total",
+                          "Inserts failed evaluating a DEFAULT/MATERIALIZED expression");
+  metrics::Counter& storage_errors = metrics::GetCounter(
+      "trackhouse_ingest_storage_errors_total", "Blocks the storage refused or failed to store");
+  metrics::Counter& schema_retries = metrics::GetCounter(
+      "trackhouse_ingest_schema_retries_total",
+      "Blocks re-shaped and retried because the table was altered during the insert");
+};
+
+IngestMetrics& M() {
+  static IngestMetrics* m = new IngestMetrics();
+  return *m;
+}
+
+// The column names an expression reads (the last part of a possibly qualified identifier).
+void CollectIdentifiers(const sql::Expr& e, std::set<std::string>* out) {
+  if (e.kind == sql::ExprKind::kIdentifier && !e.parts.empty()) out->insert(e.parts.back());
+  for (const auto& a : e.args) {
+    if (a) CollectIdentifiers(*a, out);
+  }
+  for (const auto& p : e.params) {
+    if (p) CollectIdentifiers(*p, out);
+  }
+}
+
+bool IsStored(storage::DefaultKind kind) {
+  return kind == storage::DefaultKind::kNone || kind == storage::DefaultKind::kDefault ||
+         kind == storage::DefaultKind::kMaterialized;
+}
+
+// A DEFAULT/MATERIALIZED expression compiled against exactly the columns it reads, in `deps`
+// order: Evaluate is given a block of those columns in that order.
+struct DefaultExpr {
+  std::shared_ptr<const eval::CompiledExpr> compiled;
+  std::vector<std::string> deps;
+  // The value when the expression reads no column (constant per insert), already converted
+  // to the column's type.
+  std::optional<types::Value> constant;
+};
+
+Result<DefaultExpr> CompileDefault(const storage::ColumnDef& column,
+                                   const storage::TableSchema& schema, int64_t now_micros) {
+  auto parsed = sql::ParseExpression(column.default_expr);
+  if (!parsed.ok()) {
+    return parsed.status().WithContext(fmt::format("DEFAULT of column {}", column.name));
+  }
+  std::set<std::string> names;
+  CollectIdentifiers(**parsed, &names);
+  DefaultExpr out;
+  std::vector<eval::InputColumn> inputs;
+  for (const auto& c : schema.columns) {  // table order: deterministic
+    if (names.count(c.name) != 0) {
+      out.deps.push_back(c.name);
+      inputs.push_back({c.name, c.type});
+    }
+  }
+  auto compiled = eval::Compile(**parsed, inputs);
+  if (!compiled.ok()) {
+    return compiled.status().WithContext(fmt::format("DEFAULT of column {}", column.name));
+  }
+  out.compiled = std::move(compiled).value();
+  if (out.deps.empty()) {
+    eval::EvalContext ctx;
+    ctx.now_micros = now_micros;
+    auto v = out.compiled->EvaluateConstant(ctx);
+    if (!v.ok()) return v.status().WithContext(fmt::format("DEFAULT of column {}", column.name));
+    types::ColumnPtr one = types::MakeConstColumn(out.compiled->type(), *v, 1);
+    auto cast = eval::CastColumn(one, column.type);
+    if (!cast.ok()) {
+      return cast.status().WithContext(fmt::format("DEFAULT of column {}", column.name));
+    }
+    out.constant = (*cast)->GetValue(0);
+  }
+  return out;
+}
+
+class InsertStreamImpl final : public InsertStream {
+ public:
+  Status Init(storage::Storage* storage, const std::string& database, const sql::InsertStmt& stmt,
+              std::string_view format, const IngestOptions& options, int64_t now_micros);
+
+  Status Feed(std::string_view chunk) override {
+    if (!status_.ok()) return status_;
+    if (finished_) return status_ = Status::Internal("InsertStream::Feed after Finish");
+    return status_ = AfterParse(parser_->Feed(chunk));
+  }
+
+  Status Finish() override {
+    if (!status_.ok()) return status_;
+    if (finished_) return status_;
+    finished_ = true;
+    return status_ = AfterParse(parser_->Finish());
+  }
+
+  uint64_t rows_written() const override { return rows_; }
+  uint64_t bytes_written() const override { return bytes_; }
+  const std::string& table_name() const override { return table_name_; }
+
+ private:
+  // A column the parser reads. When `fill` is set, rows that omitted the value get it from
+  // this (non-constant) DEFAULT, evaluated per block.
+  struct ParsedColumn {
+    const storage::ColumnDef* def = nullptr;
+    std::optional<DefaultExpr> fill;
+  };
+  // A stored column the data does not provide: MATERIALIZED, or left out of the column list.
+  struct DerivedColumn {
+    const storage::ColumnDef* def = nullptr;
+    std::optional<DefaultExpr> expr;  // none: the type's default value
+  };
+  // One step of the per-block evaluation, in dependency order.
+  struct Step {
+    bool parsed = false;  // fill omitted rows of parsed_[index], else compute derived_[index]
+    size_t index = 0;
+  };
+
+  // Stores the blocks the parser completed. Blocks completed before a parse error are stored
+  // too (rows before the bad one, as ClickHouse keeps them); the parse error is returned.
+  Status AfterParse(const Status& parsed) {
+    Status drained = Drain();
+    if (!parsed.ok()) {
+      M().parse_errors.Add();
+      return parsed;
+    }
+    return drained;
+  }
+  Status Drain();
+  Result<types::Block> Shape(formats::ParsedBlock parsed);
+  Result<types::ColumnPtr> EvaluateDefault(const DefaultExpr& expr,
+                                           const storage::ColumnDef& column,
+                                           const std::map<std::string, types::NamedColumn>& have,
+                                           size_t rows);
+  Status Store(types::Block block);
+  Result<types::Block> AdaptToSchema(const types::Block& block, const storage::TableSchema& schema);
+
+  storage::Storage* storage_ = nullptr;
+  // The definition blocks are shaped for (Open time), and the one they are stored with (the
+  // same unless the table was altered during the insert).
+  storage::TableSchemaPtr schema_;
+  storage::TableSchemaPtr target_schema_;
+  std::string table_name_;
+  int64_t now_micros_ = 0;
+  std::unique_ptr<formats::InputParser> parser_;
+  std::vector<ParsedColumn> parsed_;
+  std::vector<DerivedColumn> derived_;
+  std::vector<Step> steps_;
+  Status status_;
+  bool finished_ = false;
+  uint64_t rows_ = 0;
+  uint64_t bytes_ = 0;
+};
+
+Status InsertStreamImpl::Init(storage::Storage* storage, const std::string& database,
+                              const sql::InsertStmt& stmt, std::string_view format,
+                              const IngestOptions& options, int64_t now_micros) {
+  storage_ = storage;
+  now_micros_ = now_micros;
+  const std::string& db = stmt.database.empty() ? database : stmt.database;
+  table_name_ = db + "." + stmt.table;
+  auto table = storage->GetTable(db, stmt.table);
+  if (!table.ok()) {
+    if (table.status().clickhouse_code() == ch::kUnknownTable) {
+      return Status::NotFound(fmt::format("Table {} does not exist", table_name_),
+                              ch::kUnknownTable);
+    }
+    return table.status();
+  }
+  schema_ = *table;
+  target_schema_ = schema_;
+  const storage::TableSchema& schema = *schema_;
+
+  // Which columns the data provides.
+  std::vector<const storage::ColumnDef*> provided;
+  if (stmt.columns.empty()) {
+    for (const auto& c : schema.columns) {
+      if (c.default_kind == storage::DefaultKind::kNone ||
+          c.default_kind == storage::DefaultKind::kDefault) {
+        provided.push_back(&c);
+      }
+    }
+  } else {
+    std::set<std::string> seen;
+    for (const auto& name : stmt.columns) {
+      const storage::ColumnDef* c = schema.FindColumn(name);
+      if (c == nullptr) {
+        return Status::InvalidArgument(
+            fmt::format("No such column {} in table {}", name, table_name_),
+            ch::kNoSuchColumnInTable);
+      }
+      if (!seen.insert(name).second) {
+        return Status::InvalidArgument(
+            fmt::format("Column {} is specified more than once in the INSERT column list", name),
+            ch::kDuplicateColumn);
+      }
+      if (c->default_kind == storage::DefaultKind::kMaterialized ||
+          c->default_kind == storage::DefaultKind::kAlias) {
+        return Status::InvalidArgument(
+            fmt::format("Cannot insert column {}, because it is {} column", name,
+                        c->default_kind == storage::DefaultKind::kAlias ? "ALIAS" : "MATERIALIZED"),
+            ch::kIllegalColumn);
+      }
+      provided.push_back(c);
+    }
+  }
+
+  std::vector<formats::InputColumn> inputs;
+  for (const storage::ColumnDef* c : provided) {
+    formats::InputColumn in;
+    in.name = c->name;
+    in.type = c->type;
+    ParsedColumn pc;
+    pc.def = c;
+    if (c->default_kind == storage::DefaultKind::kDefault && !c->default_expr.empty()) {
+      TH_ASSIGN_OR_RETURN(DefaultExpr d, CompileDefault(*c, schema, now_micros));
+      if (d.constant) {
+        in.default_value = *d.constant;
+      } else {
+        in.track_omitted = true;
+        pc.fill = std::move(d);
+      }
+    }
+    inputs.push_back(std::move(in));
+    parsed_.push_back(std::move(pc));
+  }
+  std::set<std::string> provided_names;
+  for (const auto* c : provided) provided_names.insert(c->name);
+  for (const auto& c : schema.columns) {
+    if (!IsStored(c.default_kind) || provided_names.count(c.name) != 0) continue;
+    DerivedColumn dc;
+    dc.def = &c;
+    if (!c.default_expr.empty() && c.default_kind != storage::DefaultKind::kNone) {
+      TH_ASSIGN_OR_RETURN(DefaultExpr d, CompileDefault(c, schema, now_micros));
+      dc.expr = std::move(d);
+    }
+    derived_.push_back(std::move(dc));
+  }
+
+  // Order the per-block steps so that every expression sees final values of what it reads.
+  std::set<std::string> ready;
+  for (const auto& pc : parsed_) {
+    if (!pc.fill) ready.insert(pc.def->name);
+  }
+  std::vector<Step> pending;
+  for (size_t i = 0; i < parsed_.size(); ++i) {
+    if (parsed_[i].fill) pending.push_back({true, i});
+  }
+  for (size_t i = 0; i < derived_.size(); ++i) pending.push_back({false, i});
+  while (!pending.empty()) {
+    bool progress = false;
+    for (auto it = pending.begin(); it != pending.end();) {
+      const std::optional<DefaultExpr>& e =
+          it->parsed ? parsed_[it->index].fill : derived_[it->index].expr;
+      const storage::ColumnDef* def = it->parsed ? parsed_[it->index].def : derived_[it->index].def;
+      bool can = true;
+      if (e) {
+        for (const auto& d : e->deps) {
+          if (d != def->name && ready.count(d) == 0) can = false;
+        }
+      }
+      if (can) {
+        steps_.push_back(*it);
+        ready.insert(def->name);
+        it = pending.erase(it);
+        progress = true;
+      } else {
+        ++it;
+      }
+    }
+    if (!progress) {
+      return Status::InvalidArgument(
+          fmt::format("Cyclic DEFAULT expressions in table {} (column {})", table_name_,
+                      pending.front().parsed ? parsed_[pending.front().index].def->name
+                                             : derived_[pending.front().index].def->name),
+          ch::kIncorrectQuery);
+    }
+  }
+
+  formats::InputOptions parser_options;
+  parser_options.max_block_rows = std::max<size_t>(1, options.max_insert_block_size);
+  parser_options.skip_unknown_fields = options.skip_unknown_fields;
+  parser_options.max_row_bytes = options.max_row_bytes;
+  auto parser = formats::MakeInputParser(format, std::move(inputs), parser_options);
+  if (!parser.ok()) return parser.status();
+  parser_ = std::move(parser).value();
+  return Status::OK();
+}
+
+Status InsertStreamImpl::Drain() {
+  while (parser_->HasBlock()) {
+    TH_ASSIGN_OR_RETURN(types::Block block, Shape(parser_->TakeBlock()));
+    TH_RETURN_IF_ERROR(Store(std::move(block)));
+  }
+  return Status::OK();
+}
+
+Result<types::ColumnPtr> InsertStreamImpl::EvaluateDefault(
+    const DefaultExpr& expr, const storage::ColumnDef& column,
+    const std::map<std::string, types::NamedColumn>& have, size_t rows) {
+  if (expr.constant) return types::MakeConstColumn(column.type, *expr.constant, rows);
+  types::Block input;
+  for (const auto& d : expr.deps) {
+    auto it = have.find(d);
+    if (it == have.end()) {
+      return Status::Internal(
+          fmt::format("DEFAULT of {} reads {} before it is computed", column.name, d));
+    }
+    input.Add(it->second.name, it->second.type, it->second.column);
+  }
+  eval::EvalContext ctx;
+  ctx.now_micros = now_micros_;
+  auto col = expr.compiled->Evaluate(input, ctx);
+  if (!col.ok()) {
+    M().default_errors.Add();
+    return col.status().WithContext(fmt::format("DEFAULT of column {}", column.name));
+  }
+  auto cast = eval::CastColumn(*col, column.type);
+  if (!cast.ok()) {
+    M().default_errors.Add();
+    return cast.status().WithContext(fmt::format("DEFAULT of column {}", column.name));
+  }
+  return std::move(cast).value();
+}
+
+Result<types::Block> InsertStreamImpl::Shape(formats::ParsedBlock parsed) {
+  const size_t rows = parsed.block.rows();
+  std::map<std::string, types::NamedColumn> have;
+  for (size_t i = 0; i < parsed.block.num_columns(); ++i) {
+    const auto& c = parsed.block.at(i);
+    have[c.name] = c;
+  }
+  for (const Step& step : steps_) {
+    if (step.parsed) {
+      const ParsedColumn& pc = parsed_[step.index];
+      const std::vector<uint8_t>& omitted =
+          step.index < parsed.omitted.size() ? parsed.omitted[step.index] : std::vector<uint8_t>();
+      size_t n = 0;
+      for (uint8_t o : omitted) n += o != 0;
+      if (n == 0) continue;
+      TH_ASSIGN_OR_RETURN(types::ColumnPtr def, EvaluateDefault(*pc.fill, *pc.def, have, rows));
+      types::NamedColumn& target = have[pc.def->name];
+      if (n == rows) {
+        target.column = def;
+        continue;
+      }
+      types::ColumnPtr merged = types::MakeColumn(pc.def->type);
+      merged->Reserve(rows);
+      for (size_t r = 0; r < rows; ++r) {
+        merged->AppendFrom(omitted[r] ? *def : *target.column, r);
+      }
+      target.column = merged;
+    } else {
+      const DerivedColumn& dc = derived_[step.index];
+      types::ColumnPtr col;
+      if (dc.expr) {
+        TH_ASSIGN_OR_RETURN(col, EvaluateDefault(*dc.expr, *dc.def, have, rows));
+      } else {
+        col = types::MakeConstColumn(dc.def->type, types::DefaultValue(*dc.def->type), rows);
+      }
+      have[dc.def->name] = types::NamedColumn{dc.def->name, dc.def->type, col};
+    }
+  }
+  types::Block out;
+  for (const auto& c : schema_->columns) {
+    if (!IsStored(c.default_kind)) continue;
+    auto it = have.find(c.name);
+    if (it == have.end()) {
+      return Status::Internal(fmt::format("column {} of {} was not built", c.name, table_name_));
+    }
+    out.Add(c.name, c.type, it->second.column);
+  }
+  return out;
+}
+
+Result<types::Block> InsertStreamImpl::AdaptToSchema(const types::Block& block,
+                                                     const storage::TableSchema& schema) {
+  std::map<std::string, types::NamedColumn> have;
+  for (const auto& c : block.columns()) have[c.name] = c;
+  types::Block out;
+  for (const auto& c : schema.columns) {
+    if (!IsStored(c.default_kind)) continue;
+    auto it = have.find(c.name);
+    if (it != have.end()) {
+      TH_ASSIGN_OR_RETURN(types::ColumnPtr col, eval::CastColumn(it->second.column, c.type));
+      out.Add(c.name, c.type, col);
+      continue;
+    }
+    types::ColumnPtr col;
+    if (!c.default_expr.empty() && c.default_kind != storage::DefaultKind::kNone) {
+      TH_ASSIGN_OR_RETURN(DefaultExpr d, CompileDefault(c, schema, now_micros_));
+      TH_ASSIGN_OR_RETURN(col, EvaluateDefault(d, c, have, block.rows()));
+    } else {
+      col = types::MakeConstColumn(c.type, types::DefaultValue(*c.type), block.rows());
+    }
+    out.Add(c.name, c.type, col);
+  }
+  return out;
+}
+
+Status InsertStreamImpl::Store(types::Block block) {
+  if (block.rows() == 0) return Status::OK();
+  if (target_schema_ != schema_) {
+    auto adapted = AdaptToSchema(block, *target_schema_);
+    if (!adapted.ok()) {
+      M().storage_errors.Add();
+      return adapted.status().WithContext(
+          fmt::format("table {} changed during the insert", table_name_));
+    }
+    block = std::move(adapted).value();
+  }
+  auto result = storage_->Insert(*target_schema_, block);
+  // The table was altered (ALTER ADD/DROP COLUMN) while this insert ran: re-shape the block
+  // for the new definition and try again; later blocks are re-shaped the same way.
+  for (int attempt = 0;
+       !result.ok() && result.status().code() == StatusCode::kAborted && attempt < 3; ++attempt) {
+    M().schema_retries.Add();
+    auto fresh = storage_->GetTable(schema_->database, schema_->name);
+    if (!fresh.ok()) {
+      M().storage_errors.Add();
+      return fresh.status();
+    }
+    auto adapted = AdaptToSchema(block, **fresh);
+    if (!adapted.ok()) {
+      M().storage_errors.Add();
+      return adapted.status().WithContext(
+          fmt::format("table {} changed during the insert", table_name_));
+    }
+    target_schema_ = *fresh;
+    block = std::move(adapted).value();
+    result = storage_->Insert(*target_schema_, block);
+  }
+  if (!result.ok()) {
+    M().storage_errors.Add();
+    return result.status();
+  }
+  rows_ += block.rows();
+  bytes_ += block.ByteSize();
+  M().blocks.Add();
+  M().rows.Add(static_cast<int64_t>(block.rows()));
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<InsertStream>> InsertStream::Open(
+    storage::Storage* storage, const std::string& database, const sql::InsertStmt& stmt,
+    std::string_view format, const IngestOptions& options, int64_t now_micros) {
+  auto stream = std::make_unique<InsertStreamImpl>();
+  Status st = stream->Init(storage, database, stmt, format, options, now_micros);
+  if (!st.ok()) {
+    M().open_errors.Add();
+    return st;
+  }
+  return std::unique_ptr<InsertStream>(std::move(stream));
+}
+
+}  // namespace trackhouse::ingest

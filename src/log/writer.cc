@@ -1,0 +1,285 @@
+#include "log/writer.h"
+
+#include <lz4.h>
+
+#include <algorithm>
+
+#include "common/coding.h"
+#include "common/crc32c.h"
+#include "common/metrics.h"
+#include "log/format.h"
+
+namespace trackhouse::log {
+namespace {
+
+struct Counters {
+  metrics::Counter& syncs =
+      metrics::GetCounter("trackhouse_log_syncs_total", "fdatasyncs of log segment files");
+  metrics::Counter& records =
+      metrics::GetCounter("trackhouse_log_records_total", "Log records acknowledged");
+  metrics::Counter& bytes =
+      metrics::GetCounter("trackhouse_log_bytes_total", "Bytes written to log segment files");
+  metrics::Counter& write_errors = metrics::GetCounter(
+      "trackhouse_log_write_errors_total", "Log write groups that failed to write or sync");
+};
+
+Counters& GetCounters() {
+  static Counters* counters = new Counters();
+  return *counters;
+}
+
+// The group buffer is released after a group larger than this, so that one huge group does not
+// pin its memory for the writer's lifetime.
+constexpr size_t kKeepGroupBufferBytes = 8 << 20;
+
+}  // namespace
+
+struct LogWriter::PendingRecord {
+  // Compresses and checksums the payload on the caller's thread, before it queues.
+  PendingRecord(std::string_view payload, bool compress)
+      : stored(payload), raw_length(static_cast<uint32_t>(payload.size())) {
+    if (compress && payload.size() >= format::kMinCompressBytes) {
+      const int n = static_cast<int>(payload.size());
+      const int bound = LZ4_compressBound(n);
+      compressed = std::make_unique_for_overwrite<char[]>(bound);
+      int c = LZ4_compress_default(payload.data(), compressed.get(), n, bound);
+      if (c > 0 && c <= n - n / 8) {
+        stored = std::string_view(compressed.get(), c);
+        flags = format::kFlagLz4;
+      } else {
+        compressed.reset();
+      }
+    }
+    payload_crc = crc32c::Value(stored);
+  }
+
+  size_t encoded_size() const { return format::kRecordHeaderSize + stored.size(); }
+
+  std::string_view stored;  // the bytes after the header: the payload or its LZ4 form
+  std::unique_ptr<char[]> compressed;
+  uint32_t raw_length;
+  uint32_t flags = 0;
+  uint32_t payload_crc = 0;  // CRC32C of `stored`
+
+  // Guarded by the writer's mu_.
+  std::condition_variable cv;  // signalled when done or when this record reaches the head
+  bool done = false;
+  Status status;
+  uint64_t lsn = 0;
+};
+
+LogWriter::LogWriter(env::Env* env, std::string dir, uint64_t next_lsn, LogOptions options,
+                     std::unique_ptr<env::FileLock> lock, std::vector<uint64_t> segments)
+    : env_(env),
+      dir_(std::move(dir)),
+      options_(options),
+      next_lsn_(next_lsn),
+      segments_(std::move(segments)),
+      lock_(std::move(lock)) {}
+
+LogWriter::~LogWriter() { Close().IgnoreError(); }
+
+Result<std::unique_ptr<LogWriter>> LogWriter::Open(env::Env* env, std::string dir,
+                                                   uint64_t next_lsn, LogOptions options) {
+  if (next_lsn == 0) return Status::InvalidArgument("log " + dir + ": next_lsn must be >= 1");
+  if (options.segment_bytes == 0 || options.max_group_bytes == 0) {
+    return Status::InvalidArgument("log " + dir +
+                                   ": segment_bytes and max_group_bytes must be > 0");
+  }
+  TH_RETURN_IF_ERROR(env::CreateDirsDurably(env, dir));
+  TH_ASSIGN_OR_RETURN(auto lock, env->LockFile(env::JoinPath(dir, "LOCK")));
+  TH_ASSIGN_OR_RETURN(auto children, env->GetChildren(dir));
+  std::vector<uint64_t> segments;
+  for (const std::string& name : children) {
+    uint64_t first = 0;
+    if (!format::ParseSegmentFileName(name, &first)) continue;
+    if (first > next_lsn) {
+      return Status::InvalidArgument("log " + dir + ": segment " + name +
+                                     " starts beyond next_lsn " + std::to_string(next_lsn) +
+                                     "; open the log at the LSN recovery returned");
+    }
+    if (first < next_lsn) segments.push_back(first);  // one equal to next_lsn is replaced
+  }
+  std::sort(segments.begin(), segments.end());
+  std::unique_ptr<LogWriter> writer(
+      new LogWriter(env, std::move(dir), next_lsn, options, std::move(lock), std::move(segments)));
+  TH_RETURN_IF_ERROR(writer->StartSegment(next_lsn));
+  return writer;
+}
+
+Status LogWriter::SyncFile() {
+  TH_RETURN_IF_ERROR(file_->Sync());
+  syncs_.fetch_add(1, std::memory_order_relaxed);
+  GetCounters().syncs.Add();
+  return Status::OK();
+}
+
+Status LogWriter::StartSegment(uint64_t first_lsn) {
+  const std::string path = env::JoinPath(dir_, format::SegmentFileName(first_lsn));
+  TH_ASSIGN_OR_RETURN(file_, env_->NewWritableFile(path));
+  char header[format::kSegmentHeaderSize];
+  format::EncodeSegmentHeader(first_lsn, header);
+  TH_RETURN_IF_ERROR(file_->Append(std::string_view(header, sizeof(header))));
+  TH_RETURN_IF_ERROR(SyncFile());
+  TH_RETURN_IF_ERROR(env_->SyncDir(dir_));  // the segment's name must survive before its records
+  std::lock_guard lock(mu_);
+  segments_.push_back(first_lsn);
+  stats_.bytes += sizeof(header);
+  GetCounters().bytes.Add(sizeof(header));
+  return Status::OK();
+}
+
+Status LogWriter::WriteGroup(const std::vector<PendingRecord*>& group, uint64_t first_lsn) {
+  const uint64_t size = file_->Size();
+  if (size > format::kSegmentHeaderSize && size >= options_.segment_bytes) {
+    // Sync the old segment even without options_.sync, so no later segment can outlive its tail.
+    TH_RETURN_IF_ERROR(SyncFile());
+    Status s = file_->Close();
+    file_.reset();
+    TH_RETURN_IF_ERROR(s);
+    TH_RETURN_IF_ERROR(StartSegment(first_lsn));
+  }
+
+  size_t total = 0;
+  for (const PendingRecord* r : group) total += r->encoded_size();
+  group_buf_.clear();
+  group_buf_.reserve(total);
+  char header[format::kRecordHeaderSize];
+  for (size_t i = 0; i < group.size(); ++i) {
+    const PendingRecord& r = *group[i];
+    format::RecordHeader h;
+    h.length = static_cast<uint32_t>(r.stored.size());
+    h.lsn = first_lsn + i;
+    h.raw_length = r.raw_length;
+    h.group_pos = static_cast<uint32_t>(i);
+    h.flags = r.flags;
+    format::EncodeRecordHeader(h, header);
+    EncodeFixed32(header, format::RecordCrc(r.payload_crc, header));
+    group_buf_.append(header, sizeof(header)).append(r.stored);
+  }
+  Status s = file_->Append(group_buf_);
+  if (s.ok()) s = options_.sync ? SyncFile() : file_->Flush();
+  if (group_buf_.capacity() > kKeepGroupBufferBytes) std::string().swap(group_buf_);
+  return s;
+}
+
+Result<uint64_t> LogWriter::Append(std::string_view payload) {
+  if (payload.size() > format::kMaxPayloadBytes) {
+    return Status::InvalidArgument("log " + dir_ + ": record of " + std::to_string(payload.size()) +
+                                   " bytes exceeds the " +
+                                   std::to_string(format::kMaxPayloadBytes) + "-byte limit");
+  }
+  PendingRecord rec(payload, options_.compress);
+
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::Unavailable("log " + dir_ + " is closed");
+  if (!error_.ok()) return error_;
+  queue_.push_back(&rec);
+  rec.cv.wait(lock, [&] { return rec.done || queue_.front() == &rec; });
+  if (rec.done) {
+    if (!rec.status.ok()) return rec.status;
+    return rec.lsn;
+  }
+
+  // This record is at the head of the queue: lead a group of it and those queued behind it.
+  std::vector<PendingRecord*> group;
+  size_t group_bytes = 0;
+  for (PendingRecord* r : queue_) {
+    if (!group.empty() && group_bytes + r->encoded_size() > options_.max_group_bytes) break;
+    group.push_back(r);
+    group_bytes += r->encoded_size();
+  }
+  const uint64_t first_lsn = next_lsn_;
+  lock.unlock();  // others may queue while the group is written
+  Status s = WriteGroup(group, first_lsn);
+  lock.lock();
+
+  if (s.ok()) {
+    next_lsn_ += group.size();
+    stats_.records += group.size();
+    stats_.bytes += group_bytes;
+    stats_.groups += 1;
+    GetCounters().records.Add(static_cast<int64_t>(group.size()));
+    GetCounters().bytes.Add(static_cast<int64_t>(group_bytes));
+    for (size_t i = 0; i < group.size(); ++i) {
+      PendingRecord* r = queue_.front();
+      queue_.pop_front();
+      stats_.payload_bytes += r->raw_length;
+      r->lsn = first_lsn + i;
+      r->done = true;
+      if (r != &rec) r->cv.notify_one();
+    }
+  } else {
+    // The file's state is unknown: fail this group and everything queued behind it, for good.
+    GetCounters().write_errors.Add();
+    error_ = s;
+    while (!queue_.empty()) {
+      PendingRecord* r = queue_.front();
+      queue_.pop_front();
+      r->status = s;
+      r->done = true;
+      if (r != &rec) r->cv.notify_one();
+    }
+  }
+  if (!queue_.empty()) {
+    queue_.front()->cv.notify_one();  // the next leader
+  } else {
+    drained_cv_.notify_all();
+  }
+  if (!s.ok()) return s;
+  return first_lsn;
+}
+
+Status LogWriter::TrimUpTo(uint64_t upto_lsn) {
+  std::vector<uint64_t> doomed;
+  {
+    std::lock_guard lock(mu_);
+    size_t n = 0;
+    // Segment n holds LSNs [segments_[n], segments_[n + 1]); the last one is never trimmed.
+    while (n + 1 < segments_.size() && segments_[n + 1] - 1 <= upto_lsn) ++n;
+    doomed.assign(segments_.begin(), segments_.begin() + n);
+    segments_.erase(segments_.begin(), segments_.begin() + n);
+  }
+  for (size_t i = 0; i < doomed.size(); ++i) {
+    Status s = env_->RemoveFile(env::JoinPath(dir_, format::SegmentFileName(doomed[i])));
+    if (!s.ok() && s.code() != StatusCode::kNotFound) {
+      std::lock_guard lock(mu_);  // keep the rest for a later trim
+      segments_.insert(segments_.begin(), doomed.begin() + i, doomed.end());
+      return s;
+    }
+  }
+  return doomed.empty() ? Status::OK() : env_->SyncDir(dir_);
+}
+
+Status LogWriter::Close() {
+  std::unique_lock lock(mu_);
+  if (closed_) return error_;
+  closed_ = true;
+  drained_cv_.wait(lock, [&] { return queue_.empty(); });
+  Status s = error_;
+  lock.unlock();
+  if (file_ != nullptr) {
+    if (s.ok()) s = SyncFile();
+    Status c = file_->Close();
+    if (s.ok()) s = c;
+    file_.reset();
+  }
+  lock_.reset();
+  lock.lock();
+  if (error_.ok()) error_ = s;
+  return s;
+}
+
+uint64_t LogWriter::next_lsn() const {
+  std::lock_guard lock(mu_);
+  return next_lsn_;
+}
+
+LogWriter::Stats LogWriter::stats() const {
+  std::lock_guard lock(mu_);
+  Stats s = stats_;
+  s.syncs = syncs_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace trackhouse::log

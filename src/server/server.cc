@@ -1,0 +1,669 @@
+#include "server/server.h"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "common/metrics.h"
+#include "server/router.h"
+#include "server/worker_pool.h"
+
+namespace trackhouse::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct ServerMetrics {
+  metrics::Counter& requests = metrics::GetCounter(
+      "trackhouse_http_requests_total", "HTTP requests received (complete request headers)");
+  metrics::Counter& errors = metrics::GetCounter("trackhouse_http_errors_total",
+                                                 "HTTP responses with status 400 or above");
+  metrics::Counter& bad_requests = metrics::GetCounter(
+      "trackhouse_http_bad_requests_total",
+      "Malformed HTTP requests: bad request line/headers, oversized headers, broken chunking");
+  metrics::Counter& timeouts = metrics::GetCounter(
+      "trackhouse_http_timeouts_total",
+      "Requests abandoned because the client stopped sending or receiving (io_timeout_ms)");
+  metrics::Counter& connections_total =
+      metrics::GetCounter("trackhouse_http_connections_accepted_total", "TCP connections accepted");
+  metrics::Counter& connections_rejected =
+      metrics::GetCounter("trackhouse_http_connections_rejected_total",
+                          "Connections refused with 503 because max_connections were open");
+  metrics::Counter& requests_rejected = metrics::GetCounter(
+      "trackhouse_http_requests_rejected_total",
+      "Requests refused with 503 because max_concurrent_requests were in service");
+  metrics::Counter& accept_errors = metrics::GetCounter(
+      "trackhouse_http_accept_errors_total", "Errors accepting connections (e.g. out of fds)");
+  metrics::Counter& write_errors = metrics::GetCounter(
+      "trackhouse_http_write_errors_total", "Responses that could not be written to the client");
+  metrics::Counter& forced_closes = metrics::GetCounter(
+      "trackhouse_http_stop_forced_closes_total",
+      "Connections shut down by Stop() because their request outlived stop_timeout_ms");
+  metrics::Gauge& open_connections =
+      metrics::GetGauge("trackhouse_http_open_connections", "Open HTTP connections");
+  metrics::Gauge& active_requests =
+      metrics::GetGauge("trackhouse_http_active_requests", "HTTP requests being served");
+};
+
+ServerMetrics& M() {
+  static ServerMetrics* m = new ServerMetrics();
+  return *m;
+}
+
+// A Beast SyncReadStream/SyncWriteStream over a connected socket's descriptor. Every read or
+// write waits at most `timeout_ms` for progress (poll), so a silent peer cannot hold a worker
+// thread forever. Used by one thread at a time.
+class TimedFdStream {
+ public:
+  TimedFdStream(int fd, int timeout_ms) : fd_(fd), timeout_ms_(timeout_ms) {}
+
+  template <class MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers, beast::error_code& ec) {
+    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers);
+         ++it) {
+      asio::mutable_buffer b = *it;
+      if (b.size() != 0) return Io(b.data(), b.size(), /*write=*/false, ec);
+    }
+    ec = {};
+    return 0;
+  }
+  template <class MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers) {
+    beast::error_code ec;
+    size_t n = read_some(buffers, ec);
+    if (ec) throw beast::system_error(ec);  // never used by trackhouse (error_code overloads)
+    return n;
+  }
+  template <class ConstBufferSequence>
+  size_t write_some(const ConstBufferSequence& buffers, beast::error_code& ec) {
+    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers);
+         ++it) {
+      asio::const_buffer b = *it;
+      if (b.size() != 0) return Io(const_cast<void*>(b.data()), b.size(), /*write=*/true, ec);
+    }
+    ec = {};
+    return 0;
+  }
+  template <class ConstBufferSequence>
+  size_t write_some(const ConstBufferSequence& buffers) {
+    beast::error_code ec;
+    size_t n = write_some(buffers, ec);
+    if (ec) throw beast::system_error(ec);  // never used by trackhouse (error_code overloads)
+    return n;
+  }
+
+ private:
+  size_t Io(void* data, size_t size, bool write, beast::error_code& ec) {
+    ec = {};
+    while (true) {
+      ssize_t n = write ? ::send(fd_, data, size, MSG_DONTWAIT | MSG_NOSIGNAL)
+                        : ::recv(fd_, data, size, MSG_DONTWAIT);
+      if (n > 0) return static_cast<size_t>(n);
+      if (n == 0 && !write) {
+        ec = asio::error::eof;
+        return 0;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        ec = beast::error_code(errno, boost::system::system_category());
+        return 0;
+      }
+      pollfd p{fd_, static_cast<short>(write ? POLLOUT : POLLIN), 0};
+      int r = ::poll(&p, 1, timeout_ms_);
+      if (r == 0) {
+        ec = beast::error::timeout;
+        return 0;
+      }
+      if (r < 0 && errno != EINTR) {
+        ec = beast::error_code(errno, boost::system::system_category());
+        return 0;
+      }
+    }
+  }
+
+  int fd_;
+  int timeout_ms_;
+};
+
+// Pulls the body of the request being served out of the Beast parser in chunks.
+class ParserBodyReader final : public BodyReader {
+ public:
+  ParserBodyReader(TimedFdStream* stream, beast::flat_buffer* buffer,
+                   http::request_parser<http::buffer_body>* parser, bool expect_continue,
+                   size_t chunk_bytes)
+      : stream_(stream),
+        buffer_(buffer),
+        parser_(parser),
+        expect_continue_(expect_continue),
+        chunk_bytes_(chunk_bytes) {}
+
+  Result<std::string_view> Next(size_t max_bytes) override {
+    if (!status_.ok()) return status_;
+    if (parser_->is_done()) return std::string_view();
+    beast::error_code ec;
+    if (expect_continue_ && !sent_continue_) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::write(*stream_, asio::buffer(kContinue.data(), kContinue.size()), ec);
+      sent_continue_ = true;
+      if (ec) return Fail(ec);
+    }
+    size_t want = std::max<size_t>(1, std::min(max_bytes, chunk_bytes_));
+    if (chunk_.size() < want) chunk_.resize(want);
+    while (true) {
+      auto& body = parser_->get().body();
+      body.data = chunk_.data();
+      body.size = want;
+      http::read(*stream_, *buffer_, *parser_, ec);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) return Fail(ec);
+      size_t n = want - parser_->get().body().size;
+      if (n > 0 || parser_->is_done()) {
+        bytes_read_ += n;
+        return std::string_view(chunk_.data(), n);
+      }
+    }
+  }
+  uint64_t bytes_read() const override { return bytes_read_; }
+  bool done() const override { return parser_->is_done(); }
+
+  // The body could not be read: the connection cannot be reused.
+  bool failed() const { return !status_.ok(); }
+  bool malformed() const { return malformed_; }
+  bool timed_out() const { return timed_out_; }
+
+ private:
+  Status Fail(const beast::error_code& ec) {
+    if (ec == beast::error::timeout) {
+      timed_out_ = true;
+      status_ = Status::Timeout("timed out waiting for the request body");
+    } else if (ec == http::error::partial_message || ec == http::error::end_of_stream ||
+               ec == asio::error::eof || ec.category() == boost::system::system_category()) {
+      status_ = Status::IOError("the connection ended before the request body did: " + ec.message(),
+                                ch::kCannotReadAllData);
+    } else {
+      malformed_ = true;
+      status_ = Status::InvalidArgument("malformed HTTP request body: " + ec.message());
+    }
+    return status_;
+  }
+
+  TimedFdStream* stream_;
+  beast::flat_buffer* buffer_;
+  http::request_parser<http::buffer_body>* parser_;
+  bool expect_continue_;
+  bool sent_continue_ = false;
+  size_t chunk_bytes_;
+  std::vector<char> chunk_;
+  uint64_t bytes_read_ = 0;
+  bool malformed_ = false;
+  bool timed_out_ = false;
+  Status status_;
+};
+
+// Writes a small fixed response without blocking (best effort) on a socket about to close.
+void SendAndClose(tcp::socket& socket, int status, std::string_view reason, std::string_view body) {
+  std::string msg = fmt::format(
+      "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: {}\r\n"
+      "Retry-After: 1\r\nConnection: close\r\n\r\n{}",
+      status, reason, body.size(), body);
+  ssize_t n = ::send(socket.native_handle(), msg.data(), msg.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  (void)n;  // best effort: the peer may already be gone
+  beast::error_code ec;
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
+struct ServerCore;
+
+// One client connection. Between requests it waits on its strand (io threads) for the next
+// request's first bytes; a request is then served on a worker thread, during which no
+// asynchronous operation is pending on the socket. `waiting_` is touched only on the strand;
+// `closed_` and the descriptor's shutdown/close only under `fd_mu_`.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(ServerCore* server, uint64_t id, tcp::socket socket)
+      : server_(server), id_(id), socket_(std::move(socket)), idle_timer_(socket_.get_executor()) {
+    beast::error_code ec;
+    auto ep = socket_.remote_endpoint(ec);
+    if (!ec) remote_ = fmt::format("{}:{}", ep.address().to_string(), ep.port());
+  }
+
+  uint64_t id() const { return id_; }
+  // From any thread: starts waiting for the first request (on the connection's strand).
+  void Start() {
+    auto self = shared_from_this();
+    asio::dispatch(socket_.get_executor(), [self] { self->StartWait(); });
+  }
+  // On the strand: waits for the next request (or serves buffered pipelined bytes).
+  void StartWait();
+  // From any thread: closes an idle connection (on its strand).
+  void CloseIfIdle();
+  // From any thread: shuts the socket down so that a worker blocked on it returns.
+  void ForceShutdown() {
+    std::lock_guard lock(fd_mu_);
+    if (!closed_) ::shutdown(socket_.native_handle(), SHUT_RDWR);
+  }
+
+ private:
+  void Dispatch();
+  void Serve();
+  // Serves one request; true if the connection may carry another.
+  bool ServeOne(TimedFdStream& stream);
+  // Writes `response`; for a HEAD request only its header (with the body's Content-Length).
+  void WriteResponse(TimedFdStream& stream, const HttpResponse& response, bool head,
+                     bool keep_alive, bool* ok);
+  void Close();
+
+  ServerCore* const server_;
+  const uint64_t id_;
+  tcp::socket socket_;
+  asio::steady_timer idle_timer_;
+  beast::flat_buffer buffer_;
+  std::string remote_;
+  bool waiting_ = false;  // strand only
+  std::mutex fd_mu_;
+  bool closed_ = false;  // GUARDED_BY(fd_mu_)
+};
+
+// The server's shared state (Server::Impl).
+struct ServerCore {
+  ServerCore(ServerOptions o, storage::Storage* storage, QueryHandler* query_handler)
+      : options(std::move(o)),
+        router(RouterOptions{options.storage_mode, options.max_query_bytes,
+                             options.read_chunk_bytes, options.ingest},
+               storage, query_handler),
+        pool(std::max<uint32_t>(1, options.max_concurrent_requests)) {}
+
+  void DoAccept();
+  void OnAccept(tcp::socket socket);
+  void Unregister(uint64_t id) {
+    std::lock_guard lock(mu);
+    if (conns.erase(id) > 0) M().open_connections.Add(-1);
+    cv.notify_all();
+  }
+  void BeginBusy() {
+    std::lock_guard lock(mu);
+    ++busy;
+    M().active_requests.Add(1);
+  }
+  void EndBusy() {
+    std::lock_guard lock(mu);
+    --busy;
+    M().active_requests.Add(-1);
+    cv.notify_all();
+  }
+  std::vector<std::shared_ptr<Connection>> Snapshot() {
+    std::lock_guard lock(mu);
+    std::vector<std::shared_ptr<Connection>> out;
+    for (auto& [id, c] : conns) out.push_back(c);
+    return out;
+  }
+
+  // Declared first: destroyed last, after every socket and timer bound to it.
+  asio::io_context ioc;
+  ServerOptions options;
+  Router router;
+  WorkerPool pool;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> io_threads;
+  std::atomic<bool> stopping{false};
+  uint16_t bound_port = 0;
+  std::string bound_host;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<uint64_t, std::shared_ptr<Connection>> conns;  // GUARDED_BY(mu)
+  uint64_t next_id = 1;                                   // GUARDED_BY(mu)
+  int busy = 0;                                           // GUARDED_BY(mu)
+  bool started = false;                                   // GUARDED_BY(mu)
+  bool stopped = false;                                   // GUARDED_BY(mu)
+};
+
+void Connection::StartWait() {
+  if (server_->stopping.load()) {
+    Close();
+    return;
+  }
+  if (buffer_.size() > 0) {  // a pipelined request is already buffered
+    Dispatch();
+    return;
+  }
+  waiting_ = true;
+  auto self = shared_from_this();
+  idle_timer_.expires_after(std::chrono::milliseconds(server_->options.keep_alive_timeout_ms));
+  idle_timer_.async_wait([self](const beast::error_code& ec) {
+    if (ec || !self->waiting_) return;
+    self->waiting_ = false;
+    self->Close();
+  });
+  socket_.async_wait(tcp::socket::wait_read, [self](const beast::error_code& ec) {
+    if (!self->waiting_) return;  // closed by the idle timer or Stop()
+    self->waiting_ = false;
+    self->idle_timer_.cancel();
+    if (ec) {
+      self->Close();
+      return;
+    }
+    self->Dispatch();
+  });
+}
+
+void Connection::CloseIfIdle() {
+  auto self = shared_from_this();
+  asio::post(socket_.get_executor(), [self] {
+    if (!self->waiting_) return;
+    self->waiting_ = false;
+    self->idle_timer_.cancel();
+    self->Close();
+  });
+}
+
+void Connection::Dispatch() {
+  server_->BeginBusy();
+  auto self = shared_from_this();
+  if (!server_->pool.TrySubmit([self] { self->Serve(); })) {
+    server_->EndBusy();
+    M().requests_rejected.Add();
+    M().errors.Add();
+    std::lock_guard lock(fd_mu_);
+    if (!closed_) {
+      closed_ = true;
+      SendAndClose(socket_, 503, "Service Unavailable",
+                   fmt::format("trackhouse is serving max_concurrent_requests ({}) requests; "
+                               "retry later\n",
+                               server_->options.max_concurrent_requests));
+    }
+    server_->Unregister(id_);
+  }
+}
+
+void Connection::Serve() {
+  bool keep = false;
+  {
+    TimedFdStream stream(socket_.native_handle(), static_cast<int>(server_->options.io_timeout_ms));
+    keep = ServeOne(stream);
+  }
+  if (keep && !server_->stopping.load()) {
+    auto self = shared_from_this();
+    asio::post(socket_.get_executor(), [self] { self->StartWait(); });
+  } else {
+    Close();
+  }
+  server_->EndBusy();
+}
+
+bool Connection::ServeOne(TimedFdStream& stream) {
+  http::request_parser<http::buffer_body> parser;
+  parser.header_limit(server_->options.max_request_header_bytes);
+  parser.body_limit(boost::none);  // bodies stream; the insert path bounds what it holds
+  beast::error_code ec;
+  http::read_header(stream, buffer_, parser, ec);
+  if (ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof) return false;  // peer closed
+    if (ec == beast::error::timeout) {
+      M().timeouts.Add();
+      return false;
+    }
+    if (ec.category() == boost::system::system_category()) return false;  // reset etc.
+    M().requests.Add();
+    M().bad_requests.Add();
+    M().errors.Add();
+    HttpResponse bad;
+    bad.status = 400;
+    bad.body = ec == http::error::header_limit
+                   ? fmt::format(
+                         "Bad HTTP request: the request line and headers exceed "
+                         "max_request_header_bytes ({} bytes)\n",
+                         server_->options.max_request_header_bytes)
+                   : fmt::format("Bad HTTP request: {}\n", ec.message());
+    bool ok;
+    WriteResponse(stream, bad, /*head=*/false, /*keep_alive=*/false, &ok);
+    return false;
+  }
+  M().requests.Add();
+
+  const auto& header = parser.get();
+  HttpRequest request;
+  request.method = std::string(header.method_string());
+  request.target = std::string(header.target());
+  ParseTarget(request.target, &request.path, &request.params);
+  for (const auto& field : header) {
+    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  request.remote = remote_;
+  request.has_body = parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
+  bool expect_continue =
+      beast::iequals(header[http::field::expect], "100-continue") && request.has_body;
+  bool keep_alive = parser.keep_alive();
+
+  ParserBodyReader body(&stream, &buffer_, &parser, expect_continue,
+                        server_->options.read_chunk_bytes);
+  HttpResponse response = server_->router.Handle(request, &body);
+  if (body.malformed()) {
+    M().bad_requests.Add();
+    response.status = 400;
+  }
+  if (body.timed_out()) M().timeouts.Add();
+  if (response.status >= 400) M().errors.Add();
+
+  // The connection can carry another request only if this one's body was read to its end.
+  bool reusable =
+      keep_alive && !response.close && body.done() && !body.failed() && !server_->stopping.load();
+  if (body.failed() && !body.malformed()) return false;  // the peer is gone or silent
+  bool ok = false;
+  WriteResponse(stream, response, header.method() == http::verb::head, reusable, &ok);
+  return reusable && ok;
+}
+
+void Connection::WriteResponse(TimedFdStream& stream, const HttpResponse& response, bool head,
+                               bool keep_alive, bool* ok) {
+  http::response<http::string_body> res;
+  res.version(11);
+  res.result(static_cast<unsigned>(response.status));
+  res.set(http::field::content_type, response.content_type);
+  for (const auto& [name, value] : response.headers) res.insert(name, value);
+  if (keep_alive) {
+    res.set("Keep-Alive", fmt::format("timeout={}", server_->options.keep_alive_timeout_ms / 1000));
+  }
+  res.keep_alive(keep_alive);
+  if (head) {
+    res.content_length(response.body.size());
+  } else {
+    res.body() = response.body;
+    res.prepare_payload();
+  }
+  beast::error_code ec;
+  http::write(stream, res, ec);
+  *ok = !ec;
+  if (ec) {
+    M().write_errors.Add();
+    if (ec == beast::error::timeout) M().timeouts.Add();
+  }
+}
+
+void Connection::Close() {
+  {
+    std::lock_guard lock(fd_mu_);
+    if (!closed_) {
+      closed_ = true;
+      beast::error_code ec;
+      socket_.shutdown(tcp::socket::shutdown_both, ec);
+      socket_.close(ec);
+    }
+  }
+  server_->Unregister(id_);
+}
+
+void ServerCore::DoAccept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopping.load() || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      M().accept_errors.Add();
+      spdlog::warn("accept failed: {}", ec.message());
+      // Out of descriptors and the like: try again shortly rather than spinning.
+      auto timer = std::make_shared<asio::steady_timer>(ioc, std::chrono::milliseconds(50));
+      timer->async_wait([this, timer](const beast::error_code&) {
+        if (!stopping.load()) DoAccept();
+      });
+      return;
+    }
+    OnAccept(std::move(socket));
+    DoAccept();
+  });
+}
+
+void ServerCore::OnAccept(tcp::socket socket) {
+  M().connections_total.Add();
+  std::shared_ptr<Connection> conn;
+  {
+    std::lock_guard lock(mu);
+    if (conns.size() < options.max_connections) {
+      uint64_t id = next_id++;
+      conn = std::make_shared<Connection>(this, id, std::move(socket));
+      conns.emplace(id, conn);
+      M().open_connections.Add(1);
+    }
+  }
+  if (!conn) {
+    M().connections_rejected.Add();
+    M().errors.Add();
+    SendAndClose(socket, 503, "Service Unavailable",
+                 fmt::format("trackhouse has max_connections ({}) connections open; retry "
+                             "later\n",
+                             options.max_connections));
+    return;
+  }
+  conn->Start();
+}
+
+}  // namespace
+
+struct Server::Impl : ServerCore {
+  using ServerCore::ServerCore;
+};
+
+Server::Server(ServerOptions options, storage::Storage* storage, QueryHandler* query_handler)
+    : impl_(std::make_unique<Impl>(std::move(options), storage, query_handler)) {}
+
+Server::~Server() { Stop().IgnoreError(); }
+
+Status Server::Start() {
+  Impl& s = *impl_;
+  {
+    std::lock_guard lock(s.mu);
+    if (s.started) return Status::Internal("Server::Start called twice");
+    s.started = true;
+  }
+  beast::error_code ec;
+  std::string host = s.options.host == "localhost" ? "127.0.0.1" : s.options.host;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) {
+    return Status::InvalidArgument(
+        fmt::format("cannot listen on '{}': not an IP address ({})", s.options.host, ec.message()));
+  }
+  tcp::endpoint endpoint(address, s.options.port);
+  std::string where = fmt::format("{}:{}", s.options.host, s.options.port);
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    metrics::GetCounter("trackhouse_http_listen_errors_total", "Failures to bind/listen").Add();
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+    return Status::IOError(fmt::format("cannot listen on {}: {}", where, ec.message()),
+                           ch::kCannotOpenFile);
+  }
+  s.bound_port = s.acceptor.local_endpoint().port();
+  s.bound_host = host;
+  s.work.emplace(asio::make_work_guard(s.ioc));
+  s.DoAccept();
+  uint32_t n = s.options.io_threads != 0 ? s.options.io_threads
+                                         : std::max(1u, std::thread::hardware_concurrency());
+  for (uint32_t i = 0; i < n; ++i) {
+    s.io_threads.emplace_back([&s] { s.ioc.run(); });
+  }
+  return Status::OK();
+}
+
+Status Server::Stop() {
+  Impl& s = *impl_;
+  {
+    std::lock_guard lock(s.mu);
+    if (!s.started || s.stopped) return Status::OK();
+    s.stopped = true;
+  }
+  s.stopping.store(true);
+  asio::post(s.ioc, [&s] {
+    beast::error_code ec;
+    s.acceptor.close(ec);
+  });
+  // Idle connections go at once; requests in service get stop_timeout_ms to finish.
+  for (auto& c : s.Snapshot()) c->CloseIfIdle();
+  bool drained;
+  {
+    std::unique_lock lock(s.mu);
+    drained = s.cv.wait_for(lock, std::chrono::milliseconds(s.options.stop_timeout_ms),
+                            [&] { return s.busy == 0; });
+  }
+  if (!drained) {
+    auto conns = s.Snapshot();
+    spdlog::warn(
+        "stopping the HTTP server: {} request(s) still running after {} ms; shutting "
+        "their connections down",
+        conns.size(), s.options.stop_timeout_ms);
+    for (auto& c : conns) {
+      M().forced_closes.Add();
+      c->ForceShutdown();
+    }
+    std::unique_lock lock(s.mu);
+    s.cv.wait(lock, [&] { return s.busy == 0; });
+  }
+  // Connections that finished a request meanwhile went back to waiting: close them too.
+  for (auto& c : s.Snapshot()) c->CloseIfIdle();
+  {
+    std::unique_lock lock(s.mu);
+    s.cv.wait_for(lock, std::chrono::seconds(5), [&] { return s.conns.empty(); });
+  }
+  s.pool.Shutdown();
+  s.work.reset();
+  s.ioc.stop();
+  for (auto& t : s.io_threads) t.join();
+  s.io_threads.clear();
+  {
+    std::lock_guard lock(s.mu);
+    M().open_connections.Add(-static_cast<int64_t>(s.conns.size()));
+    s.conns.clear();
+  }
+  // Run (and so release) whatever handlers are still queued.
+  s.ioc.restart();
+  s.ioc.poll();
+  return Status::OK();
+}
+
+uint16_t Server::port() const { return impl_->bound_port; }
+
+std::string Server::url() const {
+  const std::string& h = impl_->bound_host;
+  bool v6 = h.find(':') != std::string::npos;
+  return fmt::format("http://{}{}{}:{}", v6 ? "[" : "", h, v6 ? "]" : "", impl_->bound_port);
+}
+
+}  // namespace trackhouse::server

@@ -1,0 +1,90 @@
+// Server: trackhouse's HTTP/1.1 server (Boost.Beast on Asio). It serves
+//   GET /ping, GET /            "Ok.\n" (as ClickHouse)
+//   GET /health                 JSON status with storage mode and uptime
+//   GET /metrics                Prometheus text of every counter in common/metrics.h
+//   /?query=...  (GET, POST)    the ClickHouse HTTP interface: INSERT (streamed), DDL, and,
+//                               through a QueryHandler, everything else
+// docs/http-api.md describes the routes and their errors.
+//
+// Transport: `io_threads` threads run the acceptor and wait (asynchronously) for idle
+// keep-alive connections to send a request; a request is then served on a worker thread
+// (created on demand, at most `max_concurrent_requests`, reused) with blocking reads and
+// writes bounded by `io_timeout_ms`, so a handler can stream a request body of any size in
+// bounded memory. Keep-alive, chunked bodies and `Expect: 100-continue` are supported.
+// Bounds: `max_connections` open connections (the next one gets 503 and is closed),
+// `max_concurrent_requests` requests in service (the next one gets 503 + Retry-After),
+// `max_request_header_bytes` of request line + headers (400 beyond).
+//
+// The Server does not own the storage or the query handler; both must outlive it.
+// Start()/Stop() may be called from any thread, once each; port() after Start().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "ingest/ingest.h"
+#include "server/query_handler.h"
+#include "storage/storage.h"
+
+namespace trackhouse::server {
+
+struct ServerOptions {
+  // Address to listen on: an IPv4/IPv6 literal or "localhost". Default loopback only.
+  std::string host = "127.0.0.1";
+  // TCP port; 0 picks a free port (tests), reported by Server::port(). Default 8124.
+  uint16_t port = 8124;
+  // Threads running the acceptor and idle-connection waits; 0 = hardware cores.
+  uint32_t io_threads = 0;
+  // Most requests served at once (worker threads); the next request gets 503. Default 256.
+  uint32_t max_concurrent_requests = 256;
+  // Most open connections; a new connection beyond it gets 503 and is closed. Default 4096.
+  uint32_t max_connections = 4096;
+  // Largest request line + header block; larger requests get 400. Default 64 KiB.
+  uint32_t max_request_header_bytes = 64 * 1024;
+  // Largest query text (URL `query` argument plus the start of the body that holds the
+  // statement), as ClickHouse's max_query_size. Default 256 KiB.
+  uint32_t max_query_bytes = 256 * 1024;
+  // How long an idle keep-alive connection stays open waiting for its next request. Default 10 s.
+  uint32_t keep_alive_timeout_ms = 10000;
+  // Longest wait for a single read or write to make progress while serving a request
+  // (a client that stops sending its body). Default 60 s.
+  uint32_t io_timeout_ms = 60000;
+  // Body bytes handed to the insert path per read. Default 1 MiB.
+  uint32_t read_chunk_bytes = 1 << 20;
+  // Stop(): how long in-flight requests may take to finish before their connections are shut
+  // down. Default 30 s.
+  uint32_t stop_timeout_ms = 30000;
+  // Reported by /health: "embedded" or "clickhouse".
+  std::string storage_mode = "embedded";
+  // Defaults of the insert path (max_insert_block_size, ...); URL settings override them.
+  ingest::IngestOptions ingest;
+};
+
+class Server {
+ public:
+  // `storage` is required; `query_handler` may be null (non-INSERT, non-DDL statements then
+  // fail with NOT_IMPLEMENTED).
+  Server(ServerOptions options, storage::Storage* storage, QueryHandler* query_handler);
+  ~Server();  // Stops if still running.
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts serving. IOError (with the address) if the address cannot be bound.
+  Status Start();
+  // Stops accepting, lets in-flight requests finish (up to stop_timeout_ms, then shuts their
+  // connections down), closes idle connections and joins every thread. Idempotent.
+  Status Stop();
+
+  // The bound port (useful with port 0). 0 before Start().
+  uint16_t port() const;
+  // "http://host:port".
+  std::string url() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trackhouse::server

@@ -1,0 +1,125 @@
+// Storage: the interface both storage modes implement -- the embedded engine (src/engine) and,
+// later, the ClickHouse front door (src/clickhouse). Everything above it (ingest, the HTTP
+// interface, migrate, the query engine) is written once against this interface.
+//
+// A Storage owns its tables. Implementations are thread-safe: inserts, DDL and reads may come
+// from many threads at once. Start() must succeed before any other call; Stop() refuses new
+// work, drains what is in flight, makes everything durable and returns.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "sql/ast.h"
+#include "types/block.h"
+#include "types/data_type.h"
+
+namespace trackhouse::storage {
+
+enum class DefaultKind : uint8_t { kNone, kDefault, kMaterialized, kAlias, kEphemeral };
+
+struct ColumnDef {
+  std::string name;
+  types::DataTypePtr type;
+  DefaultKind default_kind = DefaultKind::kNone;
+  // The DEFAULT/MATERIALIZED expression as SQL text ("now()"); empty when none.
+  std::string default_expr;
+};
+
+// A table as its users defined it. Immutable once published; replaced whole by ALTER.
+struct TableSchema {
+  std::string database;
+  std::string name;
+  std::vector<ColumnDef> columns;
+  // Engine name: "MergeTree", "ReplacingMergeTree", "SummingMergeTree", "Buffer".
+  std::string engine;
+  // For Buffer tables: the destination.
+  std::string buffer_database;
+  std::string buffer_table;
+  // The statement that recreates the table as it is now (SHOW CREATE TABLE).
+  std::string create_sql;
+
+  const ColumnDef* FindColumn(std::string_view column) const {
+    for (const auto& c : columns) {
+      if (c.name == column) return &c;
+    }
+    return nullptr;
+  }
+  bool is_buffer() const { return engine == "Buffer"; }
+};
+using TableSchemaPtr = std::shared_ptr<const TableSchema>;
+
+// What an insert did: rows stored, and the log sequence number that made them durable.
+struct InsertResult {
+  uint64_t rows = 0;
+  uint64_t lsn = 0;
+};
+
+// Options of one scan. Columns are the table's column names to read; the filter is an
+// optional WHERE expression used only for pruning parts and granules (the caller still
+// filters rows: a scan may return rows that do not match).
+struct ScanRequest {
+  std::vector<std::string> columns;
+  const sql::Expr* prune_filter = nullptr;
+  // Current time for TTL-aware pruning and now() inside prune_filter.
+  int64_t now_micros = 0;
+  // Apply FINAL semantics (Replacing/Summing collapse at read time).
+  bool final = false;
+};
+
+// A consistent snapshot of a table's rows, read block by block. Readers never block writers.
+// Not thread-safe: one reader per ScanSource. NextBlock() may be called from any one thread.
+class ScanSource {
+ public:
+  virtual ~ScanSource() = default;
+  // Fills *block with the next batch of rows (the requested columns, in request order) and
+  // returns true; returns false at the end. Errors (e.g. a corrupted part) are reported via
+  // status() after a false return.
+  virtual bool NextBlock(types::Block* block) = 0;
+  virtual const Status& status() const = 0;
+  // Rough statistics for EXPLAIN-like diagnostics and tests of pruning.
+  virtual uint64_t parts_total() const = 0;
+  virtual uint64_t parts_selected() const = 0;
+  virtual uint64_t granules_selected() const = 0;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  virtual Status Start() = 0;
+  virtual Status Stop() = 0;
+
+  // Executes a DDL statement (CREATE DATABASE/TABLE, DROP, TRUNCATE, ALTER, OPTIMIZE). `sql`
+  // is the statement's text, for modes that pass DDL through. `current_database` resolves
+  // unqualified names. Errors carry ClickHouse codes (UNKNOWN_TABLE, TABLE_ALREADY_EXISTS...).
+  virtual Status ExecuteDdl(const sql::Statement& stmt, std::string_view sql,
+                            const std::string& current_database) = 0;
+
+  virtual Result<std::vector<std::string>> ListDatabases() = 0;
+  virtual Result<std::vector<std::string>> ListTables(const std::string& database) = 0;
+  // NotFound with ch::kUnknownTable / kUnknownDatabase when absent.
+  virtual Result<TableSchemaPtr> GetTable(const std::string& database,
+                                          const std::string& table) = 0;
+
+  // Stores a block durably and returns once it is: after this returns OK the rows survive
+  // kill -9 and power loss and are visible to every later read. The block holds every column
+  // of the table in table order with the table's types (defaults already applied; see
+  // src/ingest). All-or-nothing, also across a crash. `schema` is the version the caller built
+  // the block against; if the table changed since, the insert is retried by the caller.
+  virtual Result<InsertResult> Insert(const TableSchema& schema, const types::Block& block) = 0;
+
+  // Opens a snapshot scan of a table.
+  virtual Result<std::unique_ptr<ScanSource>> Scan(const std::string& database,
+                                                   const std::string& table,
+                                                   const ScanRequest& request) = 0;
+
+  // Makes every row inserted so far part of on-disk parts (tests and benchmarks).
+  virtual Status FlushAll() = 0;
+};
+
+}  // namespace trackhouse::storage

@@ -1,0 +1,112 @@
+#include "tests/server_process.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+namespace trackhouse::testing {
+
+bool ServerProcess::Start(const std::string& binary, const std::string& data_dir,
+                          const std::vector<std::string>& extra, std::string* error) {
+  int pipefd[2];
+  if (pipe(pipefd) != 0) return false;
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(pipefd[1], 1);
+    dup2(pipefd[1], 2);
+    close(pipefd[0]);
+    std::vector<std::string> args = {binary, "serve", "--data", data_dir, "--listen",
+                                     "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  close(pipefd[1]);
+  out_fd_ = pipefd[0];
+  std::string out;
+  std::regex port_re(R"(127\.0\.0\.1:(\d+))");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{out_fd_, POLLIN, 0};
+    if (poll(&p, 1, 100) > 0) {
+      char buf[4096];
+      ssize_t n = read(out_fd_, buf, sizeof(buf));
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+      std::smatch m;
+      size_t nl = out.find('\n');
+      if (nl != std::string::npos) {
+        std::string first = out.substr(0, nl);
+        if (std::regex_search(first, m, port_re) && std::stoi(m[1]) != 0) {
+          port_ = static_cast<uint16_t>(std::stoi(m[1]));
+          // Keep draining the child's output so it never blocks on a full pipe.
+          int fd = out_fd_;
+          std::thread([fd] {
+            char b[4096];
+            while (read(fd, b, sizeof(b)) > 0) {
+            }
+            close(fd);
+          }).detach();
+          out_fd_ = -1;
+          return true;
+        }
+      }
+    }
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      break;
+    }
+  }
+  if (error) *error = out;
+  Kill();
+  return false;
+}
+
+int ServerProcess::Kill() {
+  if (pid_ <= 0) return 0;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+int ServerProcess::Terminate(int timeout_ms) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Kill();
+  return -1;
+}
+
+std::string MakeTempDir(const std::string& prefix) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
+  char* d = mkdtemp(tmpl.data());
+  return d ? std::string(d) : std::string();
+}
+
+void RemoveTree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+}  // namespace trackhouse::testing
