@@ -221,6 +221,50 @@ TEST_F(EngineTest, FlushSortsPartsByOrderByKey) {
   EXPECT_EQ((*scan)->parts_total(), 1u);
 }
 
+TEST_F(EngineTest, ScanPrunesPartsAndGranulesByKeyAndMinMax) {
+  options_.index_granularity = 16;
+  Open();
+  ASSERT_TRUE(Ddl(kEntityDdl).ok());
+  // Two parts with disjoint entityId ranges, 64 granules each.
+  ASSERT_TRUE(Insert("entityMetricEvents", EntityRows(*Schema("entityMetricEvents"), 1024, 0, 1704067200000)).ok());
+  ASSERT_TRUE(storage_->FlushAll().ok());
+  ASSERT_TRUE(Insert("entityMetricEvents", EntityRows(*Schema("entityMetricEvents"), 1024, 5000, 1704067200000)).ok());
+  ASSERT_TRUE(storage_->FlushAll().ok());
+  auto count = [&](const std::string& where, uint64_t* parts, uint64_t* granules) {
+    auto expr = sql::ParseExpression(where);
+    EXPECT_TRUE(expr.ok()) << where;
+    storage::ScanRequest req;
+    req.columns = {"entityType", "entityId"};
+    req.prune_filter = expr->get();
+    req.now_micros = kJan2024;
+    auto scan = storage_->Scan("default", "entityMetricEvents", req);
+    EXPECT_TRUE(scan.ok());
+    Block b;
+    size_t matching = 0;
+    while ((*scan)->NextBlock(&b)) {
+      for (size_t r = 0; r < b.rows(); ++r) {
+        matching += b.at(0).column->GetValue(r).string_value() == "Model" &&
+                    b.at(1).column->GetValue(r).AsInt() == 5010;
+      }
+    }
+    *parts = (*scan)->parts_selected();
+    *granules = (*scan)->granules_selected();
+    return matching;
+  };
+  uint64_t parts, granules;
+  EXPECT_EQ(count("entityType = 'Model' AND entityId = 5010", &parts, &granules), 1u);
+  EXPECT_EQ(parts, 1u);
+  EXPECT_LE(granules, 2u);
+  EXPECT_EQ(count("entityId IN (5010, 5011) AND 'Model' = entityType", &parts, &granules), 1u);
+  EXPECT_EQ(parts, 1u);
+  EXPECT_EQ(count("entityId > 100000", &parts, &granules), 0u);
+  EXPECT_EQ(parts, 0u);
+  EXPECT_EQ(count("createdAt > now() - INTERVAL 7 DAY", &parts, &granules), 1u);
+  EXPECT_EQ(parts, 2u);  // every row is recent: nothing pruned, nothing lost
+  EXPECT_EQ(count("metricValue = 1 OR entityId = 3", &parts, &granules), 1u);
+  EXPECT_EQ(granules, 128u);  // OR is not used for pruning
+}
+
 TEST_F(EngineTest, MergesKeepRowsAndReducePartCount) {
   options_.merge_min_parts = 3;
   Open();
@@ -415,6 +459,32 @@ TEST_F(EngineTest, CorruptedPartIsReportedWithFileName) {
   EXPECT_EQ((*scan)->status().code(), StatusCode::kCorruption);
   EXPECT_NE((*scan)->status().message().find("entityId"), std::string::npos)
       << (*scan)->status().message();
+}
+
+TEST_F(EngineTest, CorruptedLogIsReportedWithFileAndOffset) {
+  Open();
+  ASSERT_TRUE(Ddl(kEntityDdl).ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Insert("entityMetricEvents", EntityRows(*Schema("entityMetricEvents"), 50, i * 50, 1704067200000)).ok());
+  }
+  ASSERT_TRUE(storage_->Stop().ok());
+  storage_.reset();
+  auto segs = env_.GetChildren("/data/wal");
+  ASSERT_TRUE(segs.ok());
+  std::string seg;
+  for (const auto& f : *segs) {
+    if (f.ends_with(".log")) seg = "/data/wal/" + f;
+  }
+  ASSERT_FALSE(seg.empty());
+  std::string data;
+  ASSERT_TRUE(env_.ReadFileToString(seg, &data).ok());
+  data[data.size() / 3] ^= 0x40;  // inside the first records, with intact records after it
+  ASSERT_TRUE(env_.WriteStringToFileSync(seg, data).ok());
+  auto r = OpenEngine(options_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(r.status().message().find(seg), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("offset"), std::string::npos) << r.status().message();
 }
 
 // Power loss at a random point while inserts run: every acknowledged row is there after

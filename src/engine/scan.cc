@@ -1,6 +1,9 @@
 #include "engine/scan.h"
 
+#include <map>
+
 #include "engine/merge_rules.h"
+#include "engine/prune.h"
 
 namespace trackhouse::engine {
 namespace {
@@ -8,14 +11,43 @@ namespace {
 // Granules read per output block from a part (8 granules = 65,536 rows by default).
 constexpr size_t kGranulesPerBlock = 8;
 
+// With no columns requested (count()), blocks still need a row count: one UInt8 column.
+void AddRowCountColumn(types::Block* block, size_t rows) {
+  auto type = types::DataType::Get(types::TypeId::kUInt8);
+  block->Add("_dummy", type, types::MakeConstColumn(type, types::Value::UInt(0), rows));
+}
+
 class EngineScan final : public storage::ScanSource {
  public:
   EngineScan(Table::Snapshot snapshot, const storage::ScanRequest& request)
       : snap_(std::move(snapshot)), columns_(request.columns) {
     parts_total_ = snap_.parts.size();
+    std::map<std::string, KeyColumnBound> bounds;
+    if (request.prune_filter != nullptr) {
+      bounds = DeriveBounds(*request.prune_filter, *snap_.def, request.now_micros);
+    }
+    KeyRange key;
+    for (const auto& k : snap_.def->sort_key) {
+      auto it = bounds.find(k);
+      key.columns.push_back(it == bounds.end() ? KeyColumnBound::Any() : it->second);
+    }
     for (const auto& p : snap_.parts) {
-      ranges_.push_back({&p, 0, p.part->num_granules()});
-      granules_ += p.part->num_granules();
+      bool may = true;
+      for (const auto& [col, b] : bounds) {
+        may &= p.part->MayContain(col, b.lower.value_or(types::Value()),
+                                  b.upper.value_or(types::Value()));
+      }
+      if (!may) continue;
+      ++parts_selected_;
+      if (bounds.empty()) {
+        ranges_.push_back({&p, 0, p.part->num_granules()});
+        granules_ += p.part->num_granules();
+        continue;
+      }
+      for (const auto& [g0, g1] : p.part->SelectGranules(key)) {
+        ranges_.push_back({&p, g0, g1});
+        granules_ += g1 - g0;
+      }
     }
   }
 
@@ -33,8 +65,11 @@ class EngineScan final : public storage::ScanSource {
         status_ = b.status();
         return false;
       }
+      size_t rows = 0;
+      for (size_t g = r.begin; g < end; ++g) rows += r.part->part->GranuleRows(g);
       r.begin = end;
       *block = std::move(b).value();
+      if (columns_.empty()) AddRowCountColumn(block, rows);
       return true;
     }
     while (mem_ < snap_.memory.size()) {
@@ -49,12 +84,7 @@ class EngineScan final : public storage::ScanSource {
         }
         out.Add(c->name, c->type, c->column);
       }
-      if (columns_.empty()) {
-        // No columns requested (count()): a block of the right row count.
-        out.Add("_dummy", types::DataType::Get(types::TypeId::kUInt8),
-                types::MakeConstColumn(types::DataType::Get(types::TypeId::kUInt8),
-                                       types::Value::UInt(0), m.rows()));
-      }
+      if (columns_.empty()) AddRowCountColumn(&out, m.rows());
       *block = std::move(out);
       return true;
     }
@@ -63,7 +93,7 @@ class EngineScan final : public storage::ScanSource {
 
   const Status& status() const override { return status_; }
   uint64_t parts_total() const override { return parts_total_; }
-  uint64_t parts_selected() const override { return ranges_.size(); }
+  uint64_t parts_selected() const override { return parts_selected_; }
   uint64_t granules_selected() const override { return granules_; }
 
  private:
@@ -78,6 +108,7 @@ class EngineScan final : public storage::ScanSource {
   size_t mem_ = 0;
   Status status_;
   uint64_t parts_total_ = 0;
+  uint64_t parts_selected_ = 0;
   uint64_t granules_ = 0;
 };
 
