@@ -99,7 +99,8 @@ TEST(CrashE2eTest, SigkillAtRandomMomentsLosesNoAcknowledgedRow) {
     std::atomic<int32_t> ids{next_id};
     for (int w = 0; w < 3; ++w) {
       writers.emplace_back([&] {
-        std::string target = "/?query=" + UrlEncode("INSERT INTO entityMetricEvents FORMAT JSONEachRow");
+        std::string target =
+            "/?query=" + UrlEncode("INSERT INTO entityMetricEvents FORMAT JSONEachRow");
         while (!stop.load()) {
           int32_t first = ids.fetch_add(200);
           std::string body;
@@ -127,9 +128,18 @@ TEST(CrashE2eTest, SigkillAtRandomMomentsLosesNoAcknowledgedRow) {
       int64_t flushing = Gauge(m.body, "trackhouse_engine_flushes_running");
       int64_t merging = Gauge(m.body, "trackhouse_engine_merges_running");
       bool past = std::chrono::steady_clock::now() >= earliest;
-      if (want == "flush" && flushing > 0 && past) { hit = "flush"; break; }
-      if (want == "merge" && merging > 0 && past) { hit = "merge"; break; }
-      if (want == "insert" && past && flushing == 0 && merging == 0) { hit = "insert"; break; }
+      if (want == "flush" && flushing > 0 && past) {
+        hit = "flush";
+        break;
+      }
+      if (want == "merge" && merging > 0 && past) {
+        hit = "merge";
+        break;
+      }
+      if (want == "insert" && past && flushing == 0 && merging == 0) {
+        hit = "insert";
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     server.Kill();
@@ -137,8 +147,8 @@ TEST(CrashE2eTest, SigkillAtRandomMomentsLosesNoAcknowledgedRow) {
     for (auto& t : writers) t.join();
     next_id = ids.load();
     hits[hit]++;
-    std::printf("round %d: SIGKILL during %s (aimed at %s), %zu rows acknowledged so far\n",
-                round, hit.c_str(), want.c_str(), acked.size());
+    std::printf("round %d: SIGKILL during %s (aimed at %s), %zu rows acknowledged so far\n", round,
+                hit.c_str(), want.c_str(), acked.size());
 
     std::multiset<int32_t> stored = StoredIds(data);
     for (int32_t id : acked) {

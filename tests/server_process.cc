@@ -22,8 +22,8 @@ bool ServerProcess::Start(const std::string& binary, const std::string& data_dir
     dup2(pipefd[1], 1);
     dup2(pipefd[1], 2);
     close(pipefd[0]);
-    std::vector<std::string> args = {binary, "serve", "--data", data_dir, "--listen",
-                                     "127.0.0.1:0"};
+    std::vector<std::string> args = {binary,   "serve",    "--data",
+                                     data_dir, "--listen", "127.0.0.1:0"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

@@ -15,22 +15,6 @@ namespace {
 
 constexpr std::string_view kDatabase = "default";
 
-bool IsDdl(sql::StatementKind kind) {
-  switch (kind) {
-    case sql::StatementKind::kCreateDatabase:
-    case sql::StatementKind::kCreateTable:
-    case sql::StatementKind::kDropTable:
-    case sql::StatementKind::kDropDatabase:
-    case sql::StatementKind::kTruncateTable:
-    case sql::StatementKind::kRenameTable:
-    case sql::StatementKind::kAlterTable:
-    case sql::StatementKind::kOptimize:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Status NoQueryEngine(const sql::Statement& stmt) {
   return Status::NotSupported(fmt::format(
       "{} is not available yet: trackhouse has no query engine (only INSERT and DDL run)",
@@ -46,7 +30,8 @@ class LocalTarget final : public SqlTarget {
 
   Status Execute(const sql::Statement& stmt, std::string_view text,
                  std::string_view inline_data) override {
-    if (IsDdl(stmt.kind)) return storage_->ExecuteDdl(stmt, text, std::string(kDatabase));
+    if (sql::IsDdlStatement(stmt.kind))
+      return storage_->ExecuteDdl(stmt, text, std::string(kDatabase));
     const auto* insert = stmt.As<sql::InsertStmt>();
     if (insert == nullptr || insert->source == sql::InsertStmt::Source::kSelect) {
       return NoQueryEngine(stmt);
@@ -124,7 +109,8 @@ class RemoteTarget final : public SqlTarget {
                  std::string_view inline_data) override {
     TH_ASSIGN_OR_RETURN(RemoteResult r, client_.Post("", text));
     TH_RETURN_IF_ERROR(RemoteClient::ToStatus(r));
-    if (!r.body.empty() && stmt.kind != sql::StatementKind::kInsert && !IsDdl(stmt.kind)) {
+    if (!r.body.empty() && stmt.kind != sql::StatementKind::kInsert &&
+        !sql::IsDdlStatement(stmt.kind)) {
       std::fwrite(r.body.data(), 1, r.body.size(), stdout);
     }
     return Status::OK();

@@ -1,7 +1,8 @@
 #include "common/crc32c.h"
 
-#include <cstring>
 #include <nmmintrin.h>
+
+#include <cstring>
 
 namespace trackhouse::crc32c {
 namespace {

@@ -103,7 +103,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT: must not be OK
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -129,10 +129,10 @@ class [[nodiscard]] Result {
 #define TH_CONCAT(a, b) TH_CONCAT_IMPL(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define TH_RETURN_IF_ERROR(expr)                          \
-  do {                                                    \
-    ::trackhouse::Status _th_st = (expr);                 \
-    if (!_th_st.ok()) return _th_st;                      \
+#define TH_RETURN_IF_ERROR(expr)          \
+  do {                                    \
+    ::trackhouse::Status _th_st = (expr); \
+    if (!_th_st.ok()) return _th_st;      \
   } while (0)
 
 // `TH_ASSIGN_OR_RETURN(auto x, ResultExpr())`: binds the value or returns the status.

@@ -50,15 +50,15 @@ Result<TableFile> ReadTableFile(env::Env* env, const std::string& path) {
   unsigned long long id = 0;
   unsigned int crc = 0;
   if (nl == std::string::npos ||
-      std::sscanf(data.substr(0, nl).c_str(), "-- trackhouse table v1 id=%llx crc=%x", &id,
-                  &crc) != 2) {
+      std::sscanf(data.substr(0, nl).c_str(), "-- trackhouse table v1 id=%llx crc=%x", &id, &crc) !=
+          2) {
     return Status::Corruption(
         fmt::format("{}: bad header line at offset 0 (file is {} bytes)", path, data.size()));
   }
   std::string body = data.substr(nl + 1);
   if (crc32c::Unmask(crc) != crc32c::Value(body)) {
-    return Status::Corruption(fmt::format("{}: checksum mismatch over bytes {}..{}", path, nl + 1,
-                                          data.size()));
+    return Status::Corruption(
+        fmt::format("{}: checksum mismatch over bytes {}..{}", path, nl + 1, data.size()));
   }
   TableFile f;
   f.id = id;

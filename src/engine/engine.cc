@@ -1,14 +1,14 @@
 #include "engine/engine.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <condition_variable>
-#include <fmt/format.h>
 #include <map>
 #include <random>
 #include <shared_mutex>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "common/coding.h"
 #include "common/metrics.h"
@@ -40,9 +40,9 @@ metrics::Counter& InsertRejected() {
   return c;
 }
 metrics::Counter& Backpressure() {
-  static auto& c = metrics::GetCounter(
-      "trackhouse_engine_backpressure_total",
-      "Inserts refused because memtables exceeded twice their memory budget");
+  static auto& c =
+      metrics::GetCounter("trackhouse_engine_backpressure_total",
+                          "Inserts refused because memtables exceeded twice their memory budget");
   return c;
 }
 
@@ -86,7 +86,8 @@ Result<types::Block> AdaptBlock(const types::Block& block, const TableDef& def,
       }
       out.Add(c.name, c.type, std::move(conv));
     } else {
-      TH_ASSIGN_OR_RETURN(types::ColumnPtr d, DefaultColumn(c, def, block, block.rows(), now_micros));
+      TH_ASSIGN_OR_RETURN(types::ColumnPtr d,
+                          DefaultColumn(c, def, block, block.rows(), now_micros));
       out.Add(c.name, c.type, std::move(d));
     }
   }
@@ -194,9 +195,9 @@ Status Engine::Open() {
   TH_RETURN_IF_ERROR(env::CreateDirsDurably(env_, options_.data_dir));
   auto lock = env_->LockFile(env::JoinPath(options_.data_dir, "LOCK"));
   if (!lock.ok()) {
-    return Status::Unavailable(fmt::format(
-        "data directory {} is in use by another trackhouse process ({})", options_.data_dir,
-        lock.status().message()));
+    return Status::Unavailable(
+        fmt::format("data directory {} is in use by another trackhouse process ({})",
+                    options_.data_dir, lock.status().message()));
   }
   lock_ = std::move(lock).value();
   TH_RETURN_IF_ERROR(env::CreateDirsDurably(env_, env::JoinPath(metadata_dir(), "default")));
@@ -237,8 +238,8 @@ Status Engine::LoadCatalog() {
       Entry e;
       e.def = *def;
       if (!e.def->is_buffer()) {
-        e.table = std::make_shared<Table>(e.def, store_dir(tf.id), env_, clock_, options_,
-                                          &commit_mu_);
+        e.table =
+            std::make_shared<Table>(e.def, store_dir(tf.id), env_, clock_, options_, &commit_mu_);
         if (!env_->FileExists(store_dir(tf.id))) {
           TH_RETURN_IF_ERROR(e.table->Create());
         } else {
@@ -303,9 +304,9 @@ Status Engine::Recover() {
   lo.compress = options_.log_compress;
   lo.segment_bytes = options_.log_segment_bytes;
   if (rec->records > 0 && rec->oldest_lsn > from) {
-    return Status::Corruption(fmt::format(
-        "{}: the log starts at record {} but the tables need it from record {}", wal,
-        rec->oldest_lsn, from));
+    return Status::Corruption(
+        fmt::format("{}: the log starts at record {} but the tables need it from record {}", wal,
+                    rec->oldest_lsn, from));
   }
   TH_ASSIGN_OR_RETURN(log_, log::LogWriter::Open(env_, wal, std::max(rec->next_lsn, from), lo));
   return Status::OK();
@@ -368,10 +369,9 @@ Result<storage::InsertResult> Engine::Insert(const storage::TableSchema& schema,
   TH_ASSIGN_OR_RETURN(Entry e, Lookup(schema.database, schema.name));
   if (e.def->schema->create_sql != schema.create_sql) {
     InsertRejected().Add();
-    return Status::Aborted(
-        fmt::format("Table {}.{} changed while the insert was running; retry it",
-                    schema.database, schema.name),
-        ch::kTypeMismatch);
+    return Status::Aborted(fmt::format("Table {}.{} changed while the insert was running; retry it",
+                                       schema.database, schema.name),
+                           ch::kTypeMismatch);
   }
   TH_ASSIGN_OR_RETURN(Entry target, StorageOf(e));
   if (block.rows() == 0) return storage::InsertResult{};
@@ -463,7 +463,9 @@ void Engine::FlusherLoop() {
       auto b = buffers.find(e.def->id);
       if (e.table->ShouldFlush(now, b == buffers.end() ? nullptr : b->second)) {
         Status s = e.table->Flush();
-        if (!s.ok()) spdlog::error("flush of {}.{} failed: {}", e.def->schema->database, e.def->schema->name, s.ToString());
+        if (!s.ok())
+          spdlog::error("flush of {}.{} failed: {}", e.def->schema->database, e.def->schema->name,
+                        s.ToString());
         flushed = true;
       }
     }
@@ -494,7 +496,9 @@ void Engine::FlusherLoop() {
       for (const auto& e : entries) {
         if (!e.table) continue;
         Status s = e.table->ApplyTtl();
-        if (!s.ok()) spdlog::error("TTL of {}.{} failed: {}", e.def->schema->database, e.def->schema->name, s.ToString());
+        if (!s.ok())
+          spdlog::error("TTL of {}.{} failed: {}", e.def->schema->database, e.def->schema->name,
+                        s.ToString());
       }
     }
   }
@@ -511,7 +515,9 @@ void Engine::MergerLoop() {
       }
       bool merged = false;
       Status s = e.table->MaybeMerge(&merged);
-      if (!s.ok()) spdlog::error("merge in {}.{} failed: {}", e.def->schema->database, e.def->schema->name, s.ToString());
+      if (!s.ok())
+        spdlog::error("merge in {}.{} failed: {}", e.def->schema->database, e.def->schema->name,
+                      s.ToString());
       any |= merged;
     }
     std::unique_lock lock(bg_mu_);
@@ -607,7 +613,9 @@ Status Engine::ExecuteDdl(const sql::Statement& stmt, std::string_view sql,
     case sql::StatementKind::kTruncateTable: {
       const auto& s = *stmt.As<sql::TruncateTableStmt>();
       auto e = Lookup(db_of(s.database), s.table);
-      if (!e.ok()) return s.if_exists && e.status().code() == StatusCode::kNotFound ? Status::OK() : e.status();
+      if (!e.ok())
+        return s.if_exists && e.status().code() == StatusCode::kNotFound ? Status::OK()
+                                                                         : e.status();
       // A Buffer table holds no rows of its own in trackhouse: they are in its destination.
       if (!e->table) return Status::OK();
       return e->table->Truncate();
@@ -623,9 +631,8 @@ Status Engine::ExecuteDdl(const sql::Statement& stmt, std::string_view sql,
       return st;
     }
     default:
-      return Status::NotSupported(
-          fmt::format("{} is not a DDL statement the storage executes",
-                      sql::StatementKindName(stmt.kind)));
+      return Status::NotSupported(fmt::format("{} is not a DDL statement the storage executes",
+                                              sql::StatementKindName(stmt.kind)));
   }
 }
 
@@ -722,8 +729,8 @@ Status Engine::Redefine(const std::string& db, const std::string& name, const En
                         sql::CreateTableStmt& stmt) {
   TH_ASSIGN_OR_RETURN(TableDefPtr def, BuildTableDef(stmt, e.def->id, options_.index_granularity));
   if (e.table) TH_RETURN_IF_ERROR(e.table->Flush());
-  TH_RETURN_IF_ERROR(
-      WriteTableFile(env_, metadata_dir(), TableFile{db, name, e.def->id, def->schema->create_sql}));
+  TH_RETURN_IF_ERROR(WriteTableFile(env_, metadata_dir(),
+                                    TableFile{db, name, e.def->id, def->schema->create_sql}));
   // Swap with no insert in flight: inserts built against the old schema are then refused.
   std::unique_lock commit(commit_mu_);
   if (e.table) e.table->SetDef(def);
@@ -800,7 +807,8 @@ Status Engine::Alter(const sql::AlterTableStmt& s, const std::string& current_db
       }
       case sql::AlterCommandKind::kModifyTtl:
       case sql::AlterCommandKind::kRemoveTtl: {
-        if (e.def->is_buffer()) return Status::InvalidArgument("Buffer tables have no TTL", ch::kBadArguments);
+        if (e.def->is_buffer())
+          return Status::InvalidArgument("Buffer tables have no TTL", ch::kBadArguments);
         create.ttl.clear();
         if (cmd.kind == sql::AlterCommandKind::kModifyTtl) {
           for (const auto& t : cmd.ttl) {
@@ -819,7 +827,8 @@ Status Engine::Alter(const sql::AlterTableStmt& s, const std::string& current_db
         break;
       }
       case sql::AlterCommandKind::kDropPartition: {
-        if (!e.table) return Status::InvalidArgument("Buffer tables have no partitions", ch::kBadArguments);
+        if (!e.table)
+          return Status::InvalidArgument("Buffer tables have no partitions", ch::kBadArguments);
         std::string id = cmd.partition_id;
         if (cmd.partition) {
           TH_ASSIGN_OR_RETURN(auto compiled, eval::Compile(*cmd.partition, {}));
@@ -839,7 +848,9 @@ Status Engine::Alter(const sql::AlterTableStmt& s, const std::string& current_db
         break;
       }
       case sql::AlterCommandKind::kDelete: {
-        if (!e.table) return Status::InvalidArgument("Run ALTER DELETE on the Buffer's destination table", ch::kBadArguments);
+        if (!e.table)
+          return Status::InvalidArgument("Run ALTER DELETE on the Buffer's destination table",
+                                         ch::kBadArguments);
         TH_RETURN_IF_ERROR(e.table->DeleteWhere(*cmd.predicate));
         TH_RETURN_IF_ERROR(TrimLog());
         break;

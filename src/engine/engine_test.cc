@@ -78,13 +78,20 @@ class EngineTest : public ::testing::Test {
     for (const auto& c : schema.columns) b.Add(c.name, c.type, types::MakeColumn(c.type));
     for (int i = 0; i < n; ++i) {
       for (auto& c : b.columns()) {
-        if (c.name == "entityType") c.column->AppendValue(Value::String(i % 3 ? "Model" : "Image"));
-        else if (c.name == "entityId") c.column->AppendValue(Value::Int(base + i));
-        else if (c.name == "userId") c.column->AppendValue(Value::Int(i % 7));
-        else if (c.name == "metricType") c.column->AppendValue(Value::String(i % 2 ? "View" : "Download"));
-        else if (c.name == "metricValue") c.column->AppendValue(Value::Int(1));
-        else if (c.name == "createdAt") c.column->AppendValue(Value::Int(t0_ms + i * 1000));
-        else c.column->AppendValue(types::DefaultValue(*c.type));
+        if (c.name == "entityType")
+          c.column->AppendValue(Value::String(i % 3 ? "Model" : "Image"));
+        else if (c.name == "entityId")
+          c.column->AppendValue(Value::Int(base + i));
+        else if (c.name == "userId")
+          c.column->AppendValue(Value::Int(i % 7));
+        else if (c.name == "metricType")
+          c.column->AppendValue(Value::String(i % 2 ? "View" : "Download"));
+        else if (c.name == "metricValue")
+          c.column->AppendValue(Value::Int(1));
+        else if (c.name == "createdAt")
+          c.column->AppendValue(Value::Int(t0_ms + i * 1000));
+        else
+          c.column->AppendValue(types::DefaultValue(*c.type));
       }
     }
     return b;
@@ -138,8 +145,10 @@ TEST_F(EngineTest, GuideDdlIsAcceptedVerbatim) {
 ) ENGINE = MergeTree()
 PARTITION BY toYYYYMM(created_at)
 ORDER BY (feature_id, created_at)
-TTL created_at + INTERVAL 90 DAY;  -- Auto-cleanup old data)").ok());
-  ASSERT_TRUE(Ddl("CREATE TABLE my_events (id UInt64, ts DateTime) ENGINE = MergeTree() ORDER BY ts").ok());
+TTL created_at + INTERVAL 90 DAY;  -- Auto-cleanup old data)")
+                  .ok());
+  ASSERT_TRUE(
+      Ddl("CREATE TABLE my_events (id UInt64, ts DateTime) ENGINE = MergeTree() ORDER BY ts").ok());
   Status s = Ddl(R"(CREATE TABLE my_events_buffer AS my_events
 ENGINE = Buffer(
   default,        -- database
@@ -173,7 +182,8 @@ TEST_F(EngineTest, DdlErrorsCarryClickHouseCodes) {
   EXPECT_TRUE(Ddl("DROP TABLE IF EXISTS nope").ok());
   EXPECT_EQ(Ddl("CREATE TABLE nodb.t (a String) ENGINE = MergeTree ORDER BY a").clickhouse_code(),
             ch::kUnknownDatabase);
-  EXPECT_FALSE(Ddl("CREATE TABLE b AS nope ENGINE = Buffer(default, nope, 1, 1, 1, 1, 1, 1, 1)").ok());
+  EXPECT_FALSE(
+      Ddl("CREATE TABLE b AS nope ENGINE = Buffer(default, nope, 1, 1, 1, 1, 1, 1, 1)").ok());
   EXPECT_EQ(Ddl("CREATE TABLE b2 (a String) ENGINE = Buffer(default, x, 16)").clickhouse_code(),
             ch::kNumberOfArgumentsDoesntMatch);
   // Nothing stored was lost by the failures.
@@ -189,7 +199,9 @@ TEST_F(EngineTest, InsertIsVisibleAndSurvivesRestartBeforeAndAfterFlush) {
   Reopen();  // from the log
   EXPECT_EQ(Rows("entityMetricEvents").size(), 100u);
   ASSERT_TRUE(storage_->FlushAll().ok());
-  ASSERT_TRUE(Insert("entityMetricEvents", EntityRows(*Schema("entityMetricEvents"), 50, 1000, 1704067200000)).ok());
+  ASSERT_TRUE(Insert("entityMetricEvents",
+                     EntityRows(*Schema("entityMetricEvents"), 50, 1000, 1704067200000))
+                  .ok());
   auto before = Rows("entityMetricEvents");
   EXPECT_EQ(before.size(), 150u);
   Reopen();  // parts + log tail
@@ -226,9 +238,13 @@ TEST_F(EngineTest, ScanPrunesPartsAndGranulesByKeyAndMinMax) {
   Open();
   ASSERT_TRUE(Ddl(kEntityDdl).ok());
   // Two parts with disjoint entityId ranges, 64 granules each.
-  ASSERT_TRUE(Insert("entityMetricEvents", EntityRows(*Schema("entityMetricEvents"), 1024, 0, 1704067200000)).ok());
+  ASSERT_TRUE(Insert("entityMetricEvents",
+                     EntityRows(*Schema("entityMetricEvents"), 1024, 0, 1704067200000))
+                  .ok());
   ASSERT_TRUE(storage_->FlushAll().ok());
-  ASSERT_TRUE(Insert("entityMetricEvents", EntityRows(*Schema("entityMetricEvents"), 1024, 5000, 1704067200000)).ok());
+  ASSERT_TRUE(Insert("entityMetricEvents",
+                     EntityRows(*Schema("entityMetricEvents"), 1024, 5000, 1704067200000))
+                  .ok());
   ASSERT_TRUE(storage_->FlushAll().ok());
   auto count = [&](const std::string& where, uint64_t* parts, uint64_t* granules) {
     auto expr = sql::ParseExpression(where);
@@ -270,7 +286,9 @@ TEST_F(EngineTest, MergesKeepRowsAndReducePartCount) {
   Open();
   ASSERT_TRUE(Ddl(kEntityDdl).ok());
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(Insert("entityMetricEvents", EntityRows(*Schema("entityMetricEvents"), 20, i * 20, 1704067200000)).ok());
+    ASSERT_TRUE(Insert("entityMetricEvents",
+                       EntityRows(*Schema("entityMetricEvents"), 20, i * 20, 1704067200000))
+                    .ok());
     ASSERT_TRUE(storage_->FlushAll().ok());
   }
   auto before = Rows("entityMetricEvents");
@@ -285,8 +303,12 @@ TEST_F(EngineTest, MergesKeepRowsAndReducePartCount) {
 
 TEST_F(EngineTest, ReplacingAndSummingApplyTheirRulesOnMerge) {
   Open();
-  ASSERT_TRUE(Ddl("CREATE TABLE r (k UInt32, v String, ver UInt32) ENGINE = ReplacingMergeTree(ver) ORDER BY k").ok());
-  ASSERT_TRUE(Ddl("CREATE TABLE s (k UInt32, n Int64, f Float64, tag String) ENGINE = SummingMergeTree() ORDER BY k").ok());
+  ASSERT_TRUE(Ddl("CREATE TABLE r (k UInt32, v String, ver UInt32) ENGINE = "
+                  "ReplacingMergeTree(ver) ORDER BY k")
+                  .ok());
+  ASSERT_TRUE(Ddl("CREATE TABLE s (k UInt32, n Int64, f Float64, tag String) ENGINE = "
+                  "SummingMergeTree() ORDER BY k")
+                  .ok());
   auto rs = Schema("r");
   auto ss = Schema("s");
   auto row = [](const storage::TableSchema& sc, std::vector<Value> vals) {
@@ -298,13 +320,29 @@ TEST_F(EngineTest, ReplacingAndSummingApplyTheirRulesOnMerge) {
     }
     return b;
   };
-  ASSERT_TRUE(storage_->Insert(*rs, row(*rs, {Value::UInt(1), Value::String("old"), Value::UInt(2)})).ok());
-  ASSERT_TRUE(storage_->Insert(*rs, row(*rs, {Value::UInt(1), Value::String("newer"), Value::UInt(5)})).ok());
-  ASSERT_TRUE(storage_->Insert(*rs, row(*rs, {Value::UInt(1), Value::String("stale"), Value::UInt(3)})).ok());
-  ASSERT_TRUE(storage_->Insert(*rs, row(*rs, {Value::UInt(2), Value::String("only"), Value::UInt(1)})).ok());
-  ASSERT_TRUE(storage_->Insert(*ss, row(*ss, {Value::UInt(7), Value::Int(3), Value::Float(0.5), Value::String("a")})).ok());
-  ASSERT_TRUE(storage_->Insert(*ss, row(*ss, {Value::UInt(7), Value::Int(4), Value::Float(1.0), Value::String("b")})).ok());
-  ASSERT_TRUE(storage_->Insert(*ss, row(*ss, {Value::UInt(8), Value::Int(1), Value::Float(0), Value::String("c")})).ok());
+  ASSERT_TRUE(
+      storage_->Insert(*rs, row(*rs, {Value::UInt(1), Value::String("old"), Value::UInt(2)})).ok());
+  ASSERT_TRUE(
+      storage_->Insert(*rs, row(*rs, {Value::UInt(1), Value::String("newer"), Value::UInt(5)}))
+          .ok());
+  ASSERT_TRUE(
+      storage_->Insert(*rs, row(*rs, {Value::UInt(1), Value::String("stale"), Value::UInt(3)}))
+          .ok());
+  ASSERT_TRUE(
+      storage_->Insert(*rs, row(*rs, {Value::UInt(2), Value::String("only"), Value::UInt(1)}))
+          .ok());
+  ASSERT_TRUE(storage_
+                  ->Insert(*ss, row(*ss, {Value::UInt(7), Value::Int(3), Value::Float(0.5),
+                                          Value::String("a")}))
+                  .ok());
+  ASSERT_TRUE(storage_
+                  ->Insert(*ss, row(*ss, {Value::UInt(7), Value::Int(4), Value::Float(1.0),
+                                          Value::String("b")}))
+                  .ok());
+  ASSERT_TRUE(storage_
+                  ->Insert(*ss, row(*ss, {Value::UInt(8), Value::Int(1), Value::Float(0),
+                                          Value::String("c")}))
+                  .ok());
   EXPECT_EQ(Rows("r").size(), 4u);  // before a merge, all versions are visible
   ASSERT_TRUE(Ddl("OPTIMIZE TABLE r FINAL").ok());
   ASSERT_TRUE(Ddl("OPTIMIZE TABLE s FINAL").ok());
@@ -314,9 +352,11 @@ TEST_F(EngineTest, ReplacingAndSummingApplyTheirRulesOnMerge) {
 
 TEST_F(EngineTest, TtlRemovesExpiredRowsAndDropsExpiredParts) {
   Open();
-  ASSERT_TRUE(Ddl("CREATE TABLE ev (id UInt32, created_at DateTime DEFAULT now()) ENGINE = MergeTree() "
-                  "PARTITION BY toYYYYMM(created_at) ORDER BY (id, created_at) "
-                  "TTL created_at + INTERVAL 90 DAY").ok());
+  ASSERT_TRUE(
+      Ddl("CREATE TABLE ev (id UInt32, created_at DateTime DEFAULT now()) ENGINE = MergeTree() "
+          "PARTITION BY toYYYYMM(created_at) ORDER BY (id, created_at) "
+          "TTL created_at + INTERVAL 90 DAY")
+          .ok());
   auto sc = Schema("ev");
   auto rows = [&](std::vector<std::pair<uint32_t, std::string>> v) {
     Block b;
@@ -331,8 +371,10 @@ TEST_F(EngineTest, TtlRemovesExpiredRowsAndDropsExpiredParts) {
     return b;
   };
   // November: one part, all old. January: fresh rows.
-  ASSERT_TRUE(storage_->Insert(*sc, rows({{1, "2023-09-01 00:00:00"}, {2, "2023-09-02 00:00:00"}})).ok());
-  ASSERT_TRUE(storage_->Insert(*sc, rows({{3, "2023-12-30 00:00:00"}, {4, "2023-12-31 00:00:00"}})).ok());
+  ASSERT_TRUE(
+      storage_->Insert(*sc, rows({{1, "2023-09-01 00:00:00"}, {2, "2023-09-02 00:00:00"}})).ok());
+  ASSERT_TRUE(
+      storage_->Insert(*sc, rows({{3, "2023-12-30 00:00:00"}, {4, "2023-12-31 00:00:00"}})).ok());
   ASSERT_TRUE(storage_->FlushAll().ok());
   EXPECT_EQ(GetEngineStats(storage_.get()).parts_active, 2u);
   clock_->Set(kJan2024 + 60ll * 86400 * 1000000);  // March 1st: September rows expired
@@ -347,8 +389,11 @@ TEST_F(EngineTest, TtlRemovesExpiredRowsAndDropsExpiredParts) {
 
 TEST_F(EngineTest, BufferRowsAreDurableAndVisibleOnceThroughBoth) {
   Open();
-  ASSERT_TRUE(Ddl("CREATE TABLE my_events (id UInt64, ts DateTime) ENGINE = MergeTree() ORDER BY ts").ok());
-  ASSERT_TRUE(Ddl("CREATE TABLE my_events_buffer AS my_events ENGINE = Buffer(default, my_events, 16, 10, 100, 10000, 1000000, 10000000, 100000000)").ok());
+  ASSERT_TRUE(
+      Ddl("CREATE TABLE my_events (id UInt64, ts DateTime) ENGINE = MergeTree() ORDER BY ts").ok());
+  ASSERT_TRUE(Ddl("CREATE TABLE my_events_buffer AS my_events ENGINE = Buffer(default, my_events, "
+                  "16, 10, 100, 10000, 1000000, 10000000, 100000000)")
+                  .ok());
   auto sc = Schema("my_events_buffer");
   Block b;
   auto id = types::MakeColumn(sc->columns[0].type);
@@ -370,16 +415,24 @@ TEST_F(EngineTest, BufferRowsAreDurableAndVisibleOnceThroughBoth) {
 TEST_F(EngineTest, AlterAddColumnReadsDefaultForOldParts) {
   Open();
   ASSERT_TRUE(Ddl(kEntityDdl).ok());
-  ASSERT_TRUE(Insert("entityMetricEvents", EntityRows(*Schema("entityMetricEvents"), 5, 0, 1704067200000)).ok());
-  ASSERT_TRUE(Ddl("ALTER TABLE entityMetricEvents ADD COLUMN source LowCardinality(String) DEFAULT 'web'").ok());
+  ASSERT_TRUE(
+      Insert("entityMetricEvents", EntityRows(*Schema("entityMetricEvents"), 5, 0, 1704067200000))
+          .ok());
+  ASSERT_TRUE(
+      Ddl("ALTER TABLE entityMetricEvents ADD COLUMN source LowCardinality(String) DEFAULT 'web'")
+          .ok());
   ASSERT_TRUE(Ddl("ALTER TABLE entityMetricEvents ADD COLUMN IF NOT EXISTS source String").ok());
-  EXPECT_EQ(Ddl("ALTER TABLE entityMetricEvents ADD COLUMN source String").clickhouse_code(), ch::kDuplicateColumn);
-  ASSERT_TRUE(Insert("entityMetricEvents", EntityRows(*Schema("entityMetricEvents"), 2, 100, 1704067200000)).ok());
+  EXPECT_EQ(Ddl("ALTER TABLE entityMetricEvents ADD COLUMN source String").clickhouse_code(),
+            ch::kDuplicateColumn);
+  ASSERT_TRUE(
+      Insert("entityMetricEvents", EntityRows(*Schema("entityMetricEvents"), 2, 100, 1704067200000))
+          .ok());
   auto src = Rows("entityMetricEvents", {"source"});
   EXPECT_EQ(src.count("web"), 5u);  // old part: the DEFAULT
   EXPECT_EQ(src.count(""), 2u);     // new rows built by this test with the type default
   ASSERT_TRUE(Ddl("ALTER TABLE entityMetricEvents DROP COLUMN userId").ok());
-  EXPECT_EQ(Ddl("ALTER TABLE entityMetricEvents DROP COLUMN entityId").clickhouse_code(), ch::kIllegalColumn);
+  EXPECT_EQ(Ddl("ALTER TABLE entityMetricEvents DROP COLUMN entityId").clickhouse_code(),
+            ch::kIllegalColumn);
   Reopen();
   EXPECT_EQ(Schema("entityMetricEvents")->columns.size(), 6u);
   EXPECT_EQ(Rows("entityMetricEvents", {"source"}).count("web"), 5u);
@@ -387,14 +440,17 @@ TEST_F(EngineTest, AlterAddColumnReadsDefaultForOldParts) {
 
 TEST_F(EngineTest, DropPartitionDeleteWhereAndTruncate) {
   Open();
-  ASSERT_TRUE(Ddl("CREATE TABLE ev (id UInt32, d Date) ENGINE = MergeTree() PARTITION BY toYYYYMM(d) ORDER BY id").ok());
+  ASSERT_TRUE(Ddl("CREATE TABLE ev (id UInt32, d Date) ENGINE = MergeTree() PARTITION BY "
+                  "toYYYYMM(d) ORDER BY id")
+                  .ok());
   auto sc = Schema("ev");
   Block b;
   auto id = types::MakeColumn(sc->columns[0].type);
   auto d = types::MakeColumn(sc->columns[1].type);
   for (int i = 0; i < 60; ++i) {
     id->AppendValue(Value::UInt(i));
-    d->AppendValue(*types::ParseValueText(i < 30 ? "2024-01-15" : "2024-02-15", *sc->columns[1].type));
+    d->AppendValue(
+        *types::ParseValueText(i < 30 ? "2024-01-15" : "2024-02-15", *sc->columns[1].type));
   }
   b.Add("id", sc->columns[0].type, id);
   b.Add("d", sc->columns[1].type, d);
@@ -422,7 +478,9 @@ TEST_F(EngineTest, DataDirectoryIsHeldByOneEngine) {
 TEST_F(EngineTest, CorruptedPartIsReportedWithFileName) {
   Open();
   ASSERT_TRUE(Ddl(kEntityDdl).ok());
-  ASSERT_TRUE(Insert("entityMetricEvents", EntityRows(*Schema("entityMetricEvents"), 100, 0, 1704067200000)).ok());
+  ASSERT_TRUE(
+      Insert("entityMetricEvents", EntityRows(*Schema("entityMetricEvents"), 100, 0, 1704067200000))
+          .ok());
   ASSERT_TRUE(storage_->FlushAll().ok());
   ASSERT_TRUE(storage_->Stop().ok());
   storage_.reset();
@@ -465,7 +523,9 @@ TEST_F(EngineTest, CorruptedLogIsReportedWithFileAndOffset) {
   Open();
   ASSERT_TRUE(Ddl(kEntityDdl).ok());
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(Insert("entityMetricEvents", EntityRows(*Schema("entityMetricEvents"), 50, i * 50, 1704067200000)).ok());
+    ASSERT_TRUE(Insert("entityMetricEvents",
+                       EntityRows(*Schema("entityMetricEvents"), 50, i * 50, 1704067200000))
+                    .ok());
   }
   ASSERT_TRUE(storage_->Stop().ok());
   storage_.reset();

@@ -28,7 +28,8 @@ void MemTable::Add(const types::Block& block, uint64_t lsn, int64_t now_micros) 
 }
 
 void MemTable::SealActiveLocked() {
-  if (active_ && active_->rows() > 0) sealed_.push_back(std::shared_ptr<const types::Block>(std::move(active_)));
+  if (active_ && active_->rows() > 0)
+    sealed_.push_back(std::shared_ptr<const types::Block>(std::move(active_)));
   active_.reset();
 }
 

@@ -27,13 +27,15 @@ int64_t TtlSeconds(const types::Column& col, const types::DataType& type, size_t
   types::Value v = col.GetValue(row);
   if (v.is_null()) return INT64_MAX;  // NULL never expires
   switch (type.Unwrapped().id()) {
-    case types::TypeId::kDate: return static_cast<int64_t>(v.AsUInt()) * 86400;
+    case types::TypeId::kDate:
+      return static_cast<int64_t>(v.AsUInt()) * 86400;
     case types::TypeId::kDateTime64: {
       int64_t scale = types::Pow10(type.Unwrapped().precision());
       int64_t t = v.AsInt();
       return t >= 0 ? t / scale : -((-t + scale - 1) / scale);
     }
-    default: return v.AsInt();
+    default:
+      return v.AsInt();
   }
 }
 
@@ -69,8 +71,8 @@ Result<types::Block> CollapseSorted(const TableDef& def, const types::Block& sor
   std::vector<bool> summed(sorted.num_columns(), false);
   for (size_t c = 0; c < sorted.num_columns(); ++c) {
     const auto& col = sorted.at(c);
-    bool in_key = std::find(def.sort_key.begin(), def.sort_key.end(), col.name) !=
-                  def.sort_key.end();
+    bool in_key =
+        std::find(def.sort_key.begin(), def.sort_key.end(), col.name) != def.sort_key.end();
     bool listed = def.sum_columns.empty() ||
                   std::find(def.sum_columns.begin(), def.sum_columns.end(), col.name) !=
                       def.sum_columns.end();
@@ -121,7 +123,7 @@ Result<types::Block> FilterExpired(const TableDef& def, const types::Block& bloc
 }
 
 Result<std::pair<int64_t, int64_t>> TtlRange(const TableDef& def, const types::Block& block,
-                                            int64_t now_micros) {
+                                             int64_t now_micros) {
   if (!def.ttl_expr || block.rows() == 0) return std::make_pair(INT64_MAX, INT64_MAX);
   eval::EvalContext ctx;
   ctx.now_micros = now_micros;
@@ -136,8 +138,7 @@ Result<std::pair<int64_t, int64_t>> TtlRange(const TableDef& def, const types::B
 }
 
 Result<types::ColumnPtr> DefaultColumn(const storage::ColumnDef& column, const TableDef& def,
-                                       const types::Block& block, size_t rows,
-                                       int64_t now_micros) {
+                                       const types::Block& block, size_t rows, int64_t now_micros) {
   if (column.default_expr.empty()) {
     return types::MakeConstColumn(column.type, types::DefaultValue(*column.type), rows);
   }
@@ -166,8 +167,7 @@ Result<types::ColumnPtr> DefaultColumn(const storage::ColumnDef& column, const T
 }
 
 Result<types::Block> ReadPartColumns(const Part& part, const TableDef& def,
-                                     const std::vector<std::string>& names, size_t g0,
-                                     size_t g1) {
+                                     const std::vector<std::string>& names, size_t g0, size_t g1) {
   std::vector<std::string> present;
   for (const auto& n : names) {
     if (part.HasColumn(n)) present.push_back(n);
@@ -194,7 +194,8 @@ Result<types::Block> ReadPartColumns(const Part& part, const TableDef& def,
       types::ColumnPtr conv = types::MakeColumn(cd->type);
       conv->Reserve(rows);
       for (size_t i = 0; i < rows; ++i) {
-        TH_ASSIGN_OR_RETURN(types::Value v, types::ConvertValue(got->column->GetValue(i), *cd->type));
+        TH_ASSIGN_OR_RETURN(types::Value v,
+                            types::ConvertValue(got->column->GetValue(i), *cd->type));
         conv->AppendValue(v);
       }
       out.Add(n, cd->type, std::move(conv));

@@ -28,7 +28,7 @@ Result<types::Block> FilterExpired(const TableDef& def, const types::Block& bloc
 // (min, max) of the TTL expression over the block, in Unix seconds; (INT64_MAX, INT64_MAX)
 // for an empty block.
 Result<std::pair<int64_t, int64_t>> TtlRange(const TableDef& def, const types::Block& block,
-                                            int64_t now_micros);
+                                             int64_t now_micros);
 
 // Reads the named columns of granules [g0, g1) of a part, in the table's current types; a
 // column the part does not have (added later) is filled with its default.
@@ -38,7 +38,6 @@ Result<types::Block> ReadPartColumns(const Part& part, const TableDef& def,
 // Fills a column of `rows` rows with the column's DEFAULT (evaluated against `block` when it
 // refers to other columns) or the type's default value.
 Result<types::ColumnPtr> DefaultColumn(const storage::ColumnDef& column, const TableDef& def,
-                                       const types::Block& block, size_t rows,
-                                       int64_t now_micros);
+                                       const types::Block& block, size_t rows, int64_t now_micros);
 
 }  // namespace trackhouse::engine

@@ -6,8 +6,8 @@ namespace trackhouse::engine {
 namespace {
 
 bool Prunable(const types::DataType& t) {
-  return !t.is_nullable() && !t.is_float() && (t.is_integer() || t.is_time() ||
-                                               t.is_string_like() || t.id() == types::TypeId::kBool);
+  return !t.is_nullable() && !t.is_float() &&
+         (t.is_integer() || t.is_time() || t.is_string_like() || t.id() == types::TypeId::kBool);
 }
 
 // The constant's value in the column's type, or nullopt if it is not a usable constant.
@@ -72,10 +72,14 @@ void FromConjunct(const sql::Expr& e, const TableDef& def, int64_t now,
   if (ColumnOf(*col_side, def) == nullptr) {
     std::swap(col_side, const_side);
     // a < x  is  x > a
-    if (op == "less") op = "greater";
-    else if (op == "greater") op = "less";
-    else if (op == "lessOrEquals") op = "greaterOrEquals";
-    else if (op == "greaterOrEquals") op = "lessOrEquals";
+    if (op == "less")
+      op = "greater";
+    else if (op == "greater")
+      op = "less";
+    else if (op == "lessOrEquals")
+      op = "greaterOrEquals";
+    else if (op == "greaterOrEquals")
+      op = "lessOrEquals";
   }
   const storage::ColumnDef* c = ColumnOf(*col_side, def);
   if (c == nullptr) return;

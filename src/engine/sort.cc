@@ -1,9 +1,10 @@
 #include "engine/sort.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <fmt/format.h>
 #include <numeric>
 
 namespace trackhouse::engine {
@@ -37,7 +38,8 @@ bool EncodeColumn(const Column& col, std::vector<uint64_t>* out) {
     const auto& dict = lc.dictionary();
     std::vector<uint32_t> order(dict.size());
     std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return dict[a] < dict[b]; });
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return dict[a] < dict[b]; });
     std::vector<uint64_t> rank(dict.size());
     for (size_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
     const auto& idx = lc.indices();
@@ -89,7 +91,8 @@ Result<types::Permutation> SortPermutation(const types::Block& block,
 
   // Fast path: a single encoded column, or two that pack into one word each... keep general:
   // compare encoded words column by column.
-  bool all_encoded = std::all_of(cols.begin(), cols.end(), [](const KeyCol& k) { return k.encoded; });
+  bool all_encoded =
+      std::all_of(cols.begin(), cols.end(), [](const KeyCol& k) { return k.encoded; });
   if (all_encoded && cols.size() == 1) {
     const uint64_t* w = cols[0].words.data();
     std::stable_sort(perm.begin(), perm.end(), [w](uint32_t a, uint32_t b) { return w[a] < w[b]; });

@@ -1,7 +1,8 @@
 #include "engine/table.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <numeric>
 #include <set>
 #include <thread>
@@ -30,8 +31,8 @@ metrics::Counter& MergeCounter() {
   return c;
 }
 metrics::Gauge& FlushesRunning() {
-  static auto& g = metrics::GetGauge("trackhouse_engine_flushes_running",
-                                     "Memtable flushes in progress");
+  static auto& g =
+      metrics::GetGauge("trackhouse_engine_flushes_running", "Memtable flushes in progress");
   return g;
 }
 metrics::Gauge& MergesRunning() {
@@ -123,8 +124,13 @@ std::string PartitionIdOf(const types::Value& v, const types::DataType& type) {
 
 Table::Table(TableDefPtr def, std::string dir, env::Env* env, Clock* clock,
              const EngineOptions& options, std::shared_mutex* commit_mu)
-    : dir_(std::move(dir)), env_(env), clock_(clock), options_(options), commit_mu_(commit_mu),
-      def_(std::move(def)), memtable_(std::make_shared<MemTable>()),
+    : dir_(std::move(dir)),
+      env_(env),
+      clock_(clock),
+      options_(options),
+      commit_mu_(commit_mu),
+      def_(std::move(def)),
+      memtable_(std::make_shared<MemTable>()),
       version_(std::make_shared<Version>()) {}
 
 TableDefPtr Table::def() const {
@@ -292,8 +298,7 @@ bool Table::ShouldFlush(int64_t now, const BufferParams* buffer) const {
                    st.rows >= static_cast<uint64_t>(buffer->max_rows) ||
                    st.bytes >= static_cast<uint64_t>(buffer->max_bytes);
     // The engine's own bounds still apply, so memory stays bounded.
-    return all_min || any_max || st.rows >= options_.flush_rows ||
-           st.bytes >= options_.flush_bytes;
+    return all_min || any_max || st.rows >= options_.flush_rows || st.bytes >= options_.flush_bytes;
   }
   return st.rows >= options_.flush_rows || st.bytes >= options_.flush_bytes ||
          age_ms >= options_.flush_age_ms;
@@ -595,8 +600,7 @@ Status Table::Optimize(bool final) {
   return Status::OK();
 }
 
-Result<std::pair<int64_t, int64_t>> Table::PartTtlRange(const TableDef& def,
-                                                        const ActivePart& p) {
+Result<std::pair<int64_t, int64_t>> Table::PartTtlRange(const TableDef& def, const ActivePart& p) {
   {
     std::lock_guard lock(ttl_mu_);
     if (ttl_cache_expr_ != def.ttl_sql) {
@@ -607,8 +611,8 @@ Result<std::pair<int64_t, int64_t>> Table::PartTtlRange(const TableDef& def,
     if (it != ttl_cache_.end()) return it->second;
   }
   std::vector<std::string> cols = def.ttl_expr->ReferencedColumns();
-  TH_ASSIGN_OR_RETURN(types::Block b, ReadPartColumns(*p.part, def, cols, 0,
-                                                      p.part->num_granules()));
+  TH_ASSIGN_OR_RETURN(types::Block b,
+                      ReadPartColumns(*p.part, def, cols, 0, p.part->num_granules()));
   TH_ASSIGN_OR_RETURN(auto range, TtlRange(def, b, clock_->NowMicros()));
   std::lock_guard lock(ttl_mu_);
   ttl_cache_[p.dir_name] = range;
@@ -719,8 +723,8 @@ Status Table::DeleteWhere(const sql::Expr& condition) {
     // Wait for a merge that is using this part to finish or abandon; merges check the active
     // set before publishing, so replacing the part here makes their result stale.
     TH_ASSIGN_OR_RETURN(ActivePart np,
-                        WriteSortedPart(*d, std::move(rest), p.partition, p.min_block,
-                                        p.max_block, p.level, mutation, false, false));
+                        WriteSortedPart(*d, std::move(rest), p.partition, p.min_block, p.max_block,
+                                        p.level, mutation, false, false));
     if (ReplaceParts({p}, {np})) {
       RemovePartDirs({p});
     } else {

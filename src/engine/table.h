@@ -54,8 +54,8 @@ class Table {
  public:
   // `commit_mu` is the engine's lock that inserts hold shared across log append + memtable add;
   // a flush takes it exclusively for the instant it swaps memtables.
-  Table(TableDefPtr def, std::string dir, env::Env* env, Clock* clock,
-        const EngineOptions& options, std::shared_mutex* commit_mu);
+  Table(TableDefPtr def, std::string dir, env::Env* env, Clock* clock, const EngineOptions& options,
+        std::shared_mutex* commit_mu);
 
   // Creates the directory (new table) or loads its parts and state (existing table).
   Status Create();
@@ -142,16 +142,16 @@ class Table {
   mutable std::mutex def_mu_;
   TableDefPtr def_ GUARDED_BY(def_mu_);
 
-  std::shared_ptr<MemTable> memtable_;           // swapped under commit_mu_ exclusive
-  std::shared_ptr<MemTable> flushing_;           // being written to parts; still readable
-  mutable std::mutex version_mu_;                // guards version_, memtable_, flushing_ ptrs
+  std::shared_ptr<MemTable> memtable_;  // swapped under commit_mu_ exclusive
+  std::shared_ptr<MemTable> flushing_;  // being written to parts; still readable
+  mutable std::mutex version_mu_;       // guards version_, memtable_, flushing_ ptrs
   std::shared_ptr<const Version> version_ GUARDED_BY(version_mu_);
 
   std::mutex maintenance_mu_;  // flush, merge publish, mutations, DDL
   std::atomic<uint64_t> persisted_lsn_{0};
   uint64_t next_block_ GUARDED_BY(maintenance_mu_) = 1;
   uint64_t next_mutation_ GUARDED_BY(maintenance_mu_) = 1;
-  std::mutex merge_select_mu_;       // one merge selection at a time
+  std::mutex merge_select_mu_;           // one merge selection at a time
   std::map<std::string, bool> merging_;  // part dir names being merged (merge_select_mu_)
   std::mutex ttl_mu_;
   std::map<std::string, std::pair<int64_t, int64_t>> ttl_cache_;  // part dir -> (min, max)

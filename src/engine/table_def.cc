@@ -1,6 +1,7 @@
 #include "engine/table_def.h"
 
 #include <fmt/format.h>
+
 #include <set>
 
 #include "sql/format.h"
@@ -41,8 +42,8 @@ Result<std::vector<std::string>> KeyColumns(const sql::Expr* e, const storage::T
   for (const sql::Expr* item : items) {
     if (item->kind != sql::ExprKind::kIdentifier || item->parts.size() != 1) {
       return Status::NotSupported(
-          fmt::format("{} supports only column names, not the expression {} (position {})",
-                      clause, sql::FormatExpr(*item), item->pos + 1));
+          fmt::format("{} supports only column names, not the expression {} (position {})", clause,
+                      sql::FormatExpr(*item), item->pos + 1));
     }
     const std::string& name = item->parts[0];
     if (s.FindColumn(name) == nullptr) {
@@ -98,8 +99,7 @@ Result<TableDefPtr> BuildTableDef(const sql::CreateTableStmt& stmt, uint64_t id,
   }
   if (stmt.columns.empty()) {
     return Status::InvalidArgument(
-        fmt::format("Table {}.{} has no columns", stmt.database, stmt.table),
-        ch::kIncorrectQuery);
+        fmt::format("Table {}.{} has no columns", stmt.database, stmt.table), ch::kIncorrectQuery);
   }
   std::set<std::string> seen;
   for (const auto& c : stmt.columns) {
@@ -121,8 +121,12 @@ Result<TableDefPtr> BuildTableDef(const sql::CreateTableStmt& stmt, uint64_t id,
     }
     cd.type = *type;
     switch (c.default_kind) {
-      case sql::ColumnDefaultKind::kNone: cd.default_kind = storage::DefaultKind::kNone; break;
-      case sql::ColumnDefaultKind::kDefault: cd.default_kind = storage::DefaultKind::kDefault; break;
+      case sql::ColumnDefaultKind::kNone:
+        cd.default_kind = storage::DefaultKind::kNone;
+        break;
+      case sql::ColumnDefaultKind::kDefault:
+        cd.default_kind = storage::DefaultKind::kDefault;
+        break;
       case sql::ColumnDefaultKind::kMaterialized:
         cd.default_kind = storage::DefaultKind::kMaterialized;
         break;
@@ -177,8 +181,7 @@ Result<TableDefPtr> BuildTableDef(const sql::CreateTableStmt& stmt, uint64_t id,
       }
     }
     if (def->kind == EngineKind::kSumming && !args.empty()) {
-      TH_ASSIGN_OR_RETURN(def->sum_columns,
-                          KeyColumns(args[0].get(), *schema, "SummingMergeTree"));
+      TH_ASSIGN_OR_RETURN(def->sum_columns, KeyColumns(args[0].get(), *schema, "SummingMergeTree"));
     }
     if (!stmt.order_by && !stmt.primary_key) {
       return Status::InvalidArgument(
@@ -220,8 +223,8 @@ Result<TableDefPtr> BuildTableDef(const sql::CreateTableStmt& stmt, uint64_t id,
     def->index_granularity = default_granularity;
     for (const auto& s : stmt.settings) {
       if (s.name == "index_granularity") {
-        if (!s.value || !s.value->IsLiteral(sql::LiteralKind::kUInt64) || s.value->uint_value == 0 ||
-            s.value->uint_value > (1u << 24)) {
+        if (!s.value || !s.value->IsLiteral(sql::LiteralKind::kUInt64) ||
+            s.value->uint_value == 0 || s.value->uint_value > (1u << 24)) {
           return Status::InvalidArgument("index_granularity must be a positive integer",
                                          ch::kBadArguments);
         }
@@ -257,11 +260,24 @@ Result<TableDefPtr> BuildTableDef(const sql::CreateTableStmt& stmt, uint64_t id,
                                      ch::kBadArguments);
     }
   } else {
-    static const char* kKnown[] = {"Log", "TinyLog", "StripeLog", "Memory", "Null",
-                                   "Distributed", "AggregatingMergeTree",
-                                   "CollapsingMergeTree", "VersionedCollapsingMergeTree",
-                                   "GraphiteMergeTree", "ReplicatedMergeTree", "Kafka", "Join",
-                                   "Set", "File", "URL", "Dictionary", "MaterializedView"};
+    static const char* kKnown[] = {"Log",
+                                   "TinyLog",
+                                   "StripeLog",
+                                   "Memory",
+                                   "Null",
+                                   "Distributed",
+                                   "AggregatingMergeTree",
+                                   "CollapsingMergeTree",
+                                   "VersionedCollapsingMergeTree",
+                                   "GraphiteMergeTree",
+                                   "ReplicatedMergeTree",
+                                   "Kafka",
+                                   "Join",
+                                   "Set",
+                                   "File",
+                                   "URL",
+                                   "Dictionary",
+                                   "MaterializedView"};
     for (const char* k : kKnown) {
       if (engine == k) {
         return Status::NotSupported(

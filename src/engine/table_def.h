@@ -37,9 +37,9 @@ struct TableDef {
   std::vector<std::string> sort_key;  // ORDER BY columns, in order
   std::string partition_sql;          // PARTITION BY expression; empty: one partition "all"
   std::shared_ptr<const eval::CompiledExpr> partition_expr;
-  std::string ttl_sql;                // TTL expression (a DateTime); empty: none
+  std::string ttl_sql;  // TTL expression (a DateTime); empty: none
   std::shared_ptr<const eval::CompiledExpr> ttl_expr;
-  std::string version_column;         // ReplacingMergeTree(ver)
+  std::string version_column;            // ReplacingMergeTree(ver)
   std::vector<std::string> sum_columns;  // SummingMergeTree(cols); empty: every numeric
                                          // non-key column
   BufferParams buffer;

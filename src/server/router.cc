@@ -66,22 +66,6 @@ bool IsReservedParam(std::string_view name) {
   return false;
 }
 
-bool IsDdl(sql::StatementKind kind) {
-  switch (kind) {
-    case sql::StatementKind::kCreateDatabase:
-    case sql::StatementKind::kCreateTable:
-    case sql::StatementKind::kDropTable:
-    case sql::StatementKind::kDropDatabase:
-    case sql::StatementKind::kTruncateTable:
-    case sql::StatementKind::kRenameTable:
-    case sql::StatementKind::kAlterTable:
-    case sql::StatementKind::kOptimize:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Result<uint64_t> ParseUnsignedSetting(std::string_view name, std::string_view value) {
   uint64_t v = 0;
   auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
@@ -377,7 +361,7 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* bo
         ch::kSyntaxError));
   }
 
-  if (IsDdl(stmt.kind)) {
+  if (sql::IsDdlStatement(stmt.kind)) {
     M().ddl.Add();
     if (readonly) {
       M().readonly_errors.Add();

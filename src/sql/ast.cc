@@ -222,4 +222,20 @@ std::string_view ColumnDefaultKindName(ColumnDefaultKind kind) {
   return "";
 }
 
+bool IsDdlStatement(StatementKind kind) {
+  switch (kind) {
+    case StatementKind::kCreateDatabase:
+    case StatementKind::kCreateTable:
+    case StatementKind::kDropTable:
+    case StatementKind::kDropDatabase:
+    case StatementKind::kTruncateTable:
+    case StatementKind::kRenameTable:
+    case StatementKind::kAlterTable:
+    case StatementKind::kOptimize:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace trackhouse::sql

@@ -222,6 +222,10 @@ enum class StatementKind : uint8_t {
 
 std::string_view StatementKindName(StatementKind kind);
 
+// True for statements that change definitions or data layout (CREATE, DROP, TRUNCATE, RENAME,
+// ALTER, OPTIMIZE): what a storage's ExecuteDdl runs.
+bool IsDdlStatement(StatementKind kind);
+
 struct Statement {
   virtual ~Statement();
 

@@ -54,8 +54,8 @@ void Block::Append(const Block& other) {
 Status Block::Validate() const {
   for (const auto& c : columns_) {
     if (c.column->size() != rows()) {
-      return Status::Internal(fmt::format("column {} has {} rows, block has {}", c.name,
-                                          c.column->size(), rows()));
+      return Status::Internal(
+          fmt::format("column {} has {} rows, block has {}", c.name, c.column->size(), rows()));
     }
     if (!c.column->type()->Equals(*c.type)) {
       return Status::Internal(fmt::format("column {} holds {} but is declared {}", c.name,

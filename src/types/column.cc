@@ -343,9 +343,8 @@ Status ColumnLowCardinality::Deserialize(std::string_view* in, size_t rows) {
     uint32_t idx = 0;
     std::memcpy(&idx, p, width);
     if (idx >= n) {
-      return Status::Corruption(
-          fmt::format("LowCardinality column: index {} of row {} past dictionary size {}", idx,
-                      i, n));
+      return Status::Corruption(fmt::format(
+          "LowCardinality column: index {} of row {} past dictionary size {}", idx, i, n));
     }
     indices_.push_back(remap[idx]);
   }
@@ -417,9 +416,12 @@ Status ColumnNullable::Deserialize(std::string_view* in, size_t rows) {
 
 ColumnPtr MakeColumn(const DataTypePtr& type) {
   switch (type->id()) {
-    case TypeId::kString: return std::make_shared<ColumnString>(type);
-    case TypeId::kFixedString: return std::make_shared<ColumnFixedString>(type);
-    case TypeId::kLowCardinality: return std::make_shared<ColumnLowCardinality>(type);
+    case TypeId::kString:
+      return std::make_shared<ColumnString>(type);
+    case TypeId::kFixedString:
+      return std::make_shared<ColumnFixedString>(type);
+    case TypeId::kLowCardinality:
+      return std::make_shared<ColumnLowCardinality>(type);
     case TypeId::kNullable:
       return std::make_shared<ColumnNullable>(type, MakeColumn(type->nested()));
     default:

@@ -283,16 +283,30 @@ ColumnPtr MakeConstColumn(const DataTypePtr& type, const Value& value, size_t ro
 template <typename Fn>
 decltype(auto) DispatchVector(TypeId id, Fn&& fn) {
   switch (id) {
-    case TypeId::kInt8: return fn(static_cast<int8_t*>(nullptr));
-    case TypeId::kInt16: return fn(static_cast<int16_t*>(nullptr));
-    case TypeId::kInt32: return fn(static_cast<int32_t*>(nullptr));
-    case TypeId::kInt64: case TypeId::kDateTime64: return fn(static_cast<int64_t*>(nullptr));
-    case TypeId::kUInt8: case TypeId::kBool: return fn(static_cast<uint8_t*>(nullptr));
-    case TypeId::kUInt16: case TypeId::kDate: return fn(static_cast<uint16_t*>(nullptr));
-    case TypeId::kUInt32: case TypeId::kDateTime: return fn(static_cast<uint32_t*>(nullptr));
-    case TypeId::kUInt64: return fn(static_cast<uint64_t*>(nullptr));
-    case TypeId::kFloat32: return fn(static_cast<float*>(nullptr));
-    default: return fn(static_cast<double*>(nullptr));
+    case TypeId::kInt8:
+      return fn(static_cast<int8_t*>(nullptr));
+    case TypeId::kInt16:
+      return fn(static_cast<int16_t*>(nullptr));
+    case TypeId::kInt32:
+      return fn(static_cast<int32_t*>(nullptr));
+    case TypeId::kInt64:
+    case TypeId::kDateTime64:
+      return fn(static_cast<int64_t*>(nullptr));
+    case TypeId::kUInt8:
+    case TypeId::kBool:
+      return fn(static_cast<uint8_t*>(nullptr));
+    case TypeId::kUInt16:
+    case TypeId::kDate:
+      return fn(static_cast<uint16_t*>(nullptr));
+    case TypeId::kUInt32:
+    case TypeId::kDateTime:
+      return fn(static_cast<uint32_t*>(nullptr));
+    case TypeId::kUInt64:
+      return fn(static_cast<uint64_t*>(nullptr));
+    case TypeId::kFloat32:
+      return fn(static_cast<float*>(nullptr));
+    default:
+      return fn(static_cast<double*>(nullptr));
   }
 }
 

@@ -22,7 +22,10 @@ Block SampleBlock() {
     lc->AppendValue(Value::String(kinds[i]));
     id->AppendValue(Value::Int(10 - i));
     s->AppendValue(Value::String(std::string(i, 'x')));
-    if (i % 2) n->AppendValue(Value()); else n->AppendValue(Value::UInt(i * 100));
+    if (i % 2)
+      n->AppendValue(Value());
+    else
+      n->AppendValue(Value::UInt(i * 100));
     f->AppendValue(Value::String("ab"));
   }
   b.Add("entityType", T("LowCardinality(String)"), lc);

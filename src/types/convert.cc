@@ -1,8 +1,9 @@
 #include "types/convert.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 
 #include "types/datetime.h"
@@ -82,15 +83,26 @@ std::optional<Value> ParseNumber(std::string_view s) {
 
 Value::Kind PhysicalKind(const DataType& type) {
   switch (type.id()) {
-    case TypeId::kInt8: case TypeId::kInt16: case TypeId::kInt32: case TypeId::kInt64:
+    case TypeId::kInt8:
+    case TypeId::kInt16:
+    case TypeId::kInt32:
+    case TypeId::kInt64:
     case TypeId::kDateTime64:
       return Value::Kind::kInt;
-    case TypeId::kUInt8: case TypeId::kUInt16: case TypeId::kUInt32: case TypeId::kUInt64:
-    case TypeId::kBool: case TypeId::kDate: case TypeId::kDateTime:
+    case TypeId::kUInt8:
+    case TypeId::kUInt16:
+    case TypeId::kUInt32:
+    case TypeId::kUInt64:
+    case TypeId::kBool:
+    case TypeId::kDate:
+    case TypeId::kDateTime:
       return Value::Kind::kUInt;
-    case TypeId::kFloat32: case TypeId::kFloat64:
+    case TypeId::kFloat32:
+    case TypeId::kFloat64:
       return Value::Kind::kFloat;
-    case TypeId::kString: case TypeId::kFixedString: case TypeId::kLowCardinality:
+    case TypeId::kString:
+    case TypeId::kFixedString:
+    case TypeId::kLowCardinality:
       return Value::Kind::kString;
     case TypeId::kNullable:
       return PhysicalKind(*type.nested());
@@ -100,11 +112,16 @@ Value::Kind PhysicalKind(const DataType& type) {
 
 Value DefaultValue(const DataType& type) {
   switch (PhysicalKind(type)) {
-    case Value::Kind::kInt: return type.is_nullable() ? Value() : Value::Int(0);
-    case Value::Kind::kUInt: return type.is_nullable() ? Value() : Value::UInt(0);
-    case Value::Kind::kFloat: return type.is_nullable() ? Value() : Value::Float(0);
-    case Value::Kind::kString: return type.is_nullable() ? Value() : Value::String("");
-    default: return Value();
+    case Value::Kind::kInt:
+      return type.is_nullable() ? Value() : Value::Int(0);
+    case Value::Kind::kUInt:
+      return type.is_nullable() ? Value() : Value::UInt(0);
+    case Value::Kind::kFloat:
+      return type.is_nullable() ? Value() : Value::Float(0);
+    case Value::Kind::kString:
+      return type.is_nullable() ? Value() : Value::String("");
+    default:
+      return Value();
   }
 }
 
@@ -121,20 +138,31 @@ Result<Value> ConvertValue(const Value& v, const DataType& type) {
     return ParseValueText(v.string_value(), t);
   }
   switch (t.id()) {
-    case TypeId::kInt8: return IntoInteger<int8_t>(v, t);
-    case TypeId::kInt16: return IntoInteger<int16_t>(v, t);
-    case TypeId::kInt32: return IntoInteger<int32_t>(v, t);
-    case TypeId::kInt64: return IntoInteger<int64_t>(v, t);
-    case TypeId::kUInt8: return IntoInteger<uint8_t>(v, t);
-    case TypeId::kUInt16: return IntoInteger<uint16_t>(v, t);
-    case TypeId::kUInt32: return IntoInteger<uint32_t>(v, t);
-    case TypeId::kUInt64: return IntoInteger<uint64_t>(v, t);
+    case TypeId::kInt8:
+      return IntoInteger<int8_t>(v, t);
+    case TypeId::kInt16:
+      return IntoInteger<int16_t>(v, t);
+    case TypeId::kInt32:
+      return IntoInteger<int32_t>(v, t);
+    case TypeId::kInt64:
+      return IntoInteger<int64_t>(v, t);
+    case TypeId::kUInt8:
+      return IntoInteger<uint8_t>(v, t);
+    case TypeId::kUInt16:
+      return IntoInteger<uint16_t>(v, t);
+    case TypeId::kUInt32:
+      return IntoInteger<uint32_t>(v, t);
+    case TypeId::kUInt64:
+      return IntoInteger<uint64_t>(v, t);
     case TypeId::kBool: {
       if (v.kind() == Value::Kind::kFloat) return Value::UInt(v.float_value() != 0);
-      TH_ASSIGN_OR_RETURN(Value x, IntoInteger<uint64_t>(v.kind() == Value::Kind::kInt && v.int_value() < 0 ? Value::UInt(1) : v, t));
+      TH_ASSIGN_OR_RETURN(
+          Value x, IntoInteger<uint64_t>(
+                       v.kind() == Value::Kind::kInt && v.int_value() < 0 ? Value::UInt(1) : v, t));
       return Value::UInt(x.uint_value() != 0);
     }
-    case TypeId::kFloat32: case TypeId::kFloat64:
+    case TypeId::kFloat32:
+    case TypeId::kFloat64:
       return Value::Float(v.AsFloat());
     case TypeId::kDate: {
       TH_ASSIGN_OR_RETURN(Value x, IntoInteger<uint16_t>(v, t));
@@ -152,10 +180,12 @@ Result<Value> ConvertValue(const Value& v, const DataType& type) {
       }
       return IntoInteger<int64_t>(v, t);
     }
-    case TypeId::kString: case TypeId::kLowCardinality:
-      return Value::String(FormatValueText(v, *DataType::Get(
-          v.kind() == Value::Kind::kFloat ? TypeId::kFloat64
-          : v.kind() == Value::Kind::kInt ? TypeId::kInt64 : TypeId::kUInt64)));
+    case TypeId::kString:
+    case TypeId::kLowCardinality:
+      return Value::String(
+          FormatValueText(v, *DataType::Get(v.kind() == Value::Kind::kFloat ? TypeId::kFloat64
+                                            : v.kind() == Value::Kind::kInt ? TypeId::kInt64
+                                                                            : TypeId::kUInt64)));
     case TypeId::kFixedString: {
       std::string s = v.kind() == Value::Kind::kString ? v.string_value() : v.ToString();
       if (s.size() > t.fixed_size()) {
@@ -177,7 +207,8 @@ Result<Value> ParseValueText(std::string_view text, const DataType& type) {
     return ParseValueText(text, *type.nested());
   }
   switch (type.id()) {
-    case TypeId::kString: case TypeId::kLowCardinality:
+    case TypeId::kString:
+    case TypeId::kLowCardinality:
       return Value::String(std::string(text));
     case TypeId::kFixedString:
       return ConvertValue(Value::String(std::string(text)), type);
@@ -225,23 +256,39 @@ void FormatValueText(const Value& v, const DataType& type, std::string* out) {
   }
   const DataType& t = type.Unwrapped();
   switch (t.id()) {
-    case TypeId::kDate: out->append(FormatDate(static_cast<int64_t>(v.AsUInt()))); return;
-    case TypeId::kDateTime: out->append(FormatDateTime(static_cast<int64_t>(v.AsUInt()))); return;
-    case TypeId::kDateTime64: out->append(FormatDateTime64(v.AsInt(), t.precision())); return;
-    case TypeId::kBool: out->append(v.AsUInt() ? "true" : "false"); return;
+    case TypeId::kDate:
+      out->append(FormatDate(static_cast<int64_t>(v.AsUInt())));
+      return;
+    case TypeId::kDateTime:
+      out->append(FormatDateTime(static_cast<int64_t>(v.AsUInt())));
+      return;
+    case TypeId::kDateTime64:
+      out->append(FormatDateTime64(v.AsInt(), t.precision()));
+      return;
+    case TypeId::kBool:
+      out->append(v.AsUInt() ? "true" : "false");
+      return;
     case TypeId::kFloat32:
       out->append(fmt::format("{}", static_cast<float>(v.AsFloat())));
       return;
-    default: break;
+    default:
+      break;
   }
   switch (v.kind()) {
-    case Value::Kind::kInt: out->append(std::to_string(v.int_value())); return;
-    case Value::Kind::kUInt: out->append(std::to_string(v.uint_value())); return;
+    case Value::Kind::kInt:
+      out->append(std::to_string(v.int_value()));
+      return;
+    case Value::Kind::kUInt:
+      out->append(std::to_string(v.uint_value()));
+      return;
     case Value::Kind::kFloat: {
       double f = v.float_value();
-      if (std::isnan(f)) out->append("nan");
-      else if (std::isinf(f)) out->append(f > 0 ? "inf" : "-inf");
-      else out->append(fmt::format("{}", f));
+      if (std::isnan(f))
+        out->append("nan");
+      else if (std::isinf(f))
+        out->append(f > 0 ? "inf" : "-inf");
+      else
+        out->append(fmt::format("{}", f));
       return;
     }
     case Value::Kind::kString: {
@@ -254,7 +301,9 @@ void FormatValueText(const Value& v, const DataType& type, std::string* out) {
       }
       return;
     }
-    case Value::Kind::kNull: out->append("\\N"); return;
+    case Value::Kind::kNull:
+      out->append("\\N");
+      return;
   }
 }
 

@@ -1,8 +1,9 @@
 #include "types/data_type.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <charconv>
-#include <fmt/format.h>
 #include <map>
 #include <mutex>
 
@@ -20,20 +21,19 @@ struct Simple {
   TypeId id;
 };
 constexpr Simple kSimple[] = {
-    {"Int8", TypeId::kInt8},       {"Int16", TypeId::kInt16},     {"Int32", TypeId::kInt32},
-    {"Int64", TypeId::kInt64},     {"UInt8", TypeId::kUInt8},     {"UInt16", TypeId::kUInt16},
-    {"UInt32", TypeId::kUInt32},   {"UInt64", TypeId::kUInt64},   {"Float32", TypeId::kFloat32},
-    {"Float64", TypeId::kFloat64}, {"Bool", TypeId::kBool},       {"Date", TypeId::kDate},
+    {"Int8", TypeId::kInt8},         {"Int16", TypeId::kInt16},   {"Int32", TypeId::kInt32},
+    {"Int64", TypeId::kInt64},       {"UInt8", TypeId::kUInt8},   {"UInt16", TypeId::kUInt16},
+    {"UInt32", TypeId::kUInt32},     {"UInt64", TypeId::kUInt64}, {"Float32", TypeId::kFloat32},
+    {"Float64", TypeId::kFloat64},   {"Bool", TypeId::kBool},     {"Date", TypeId::kDate},
     {"DateTime", TypeId::kDateTime}, {"String", TypeId::kString},
 };
 
 // Case-insensitive aliases ClickHouse accepts.
 const std::map<std::string, std::string>& Aliases() {
   static const auto* m = new std::map<std::string, std::string>{
-      {"tinyint", "Int8"},     {"smallint", "Int16"}, {"int", "Int32"},
-      {"integer", "Int32"},    {"bigint", "Int64"},   {"float", "Float32"},
-      {"double", "Float64"},   {"boolean", "Bool"},   {"bool", "Bool"},
-      {"text", "String"},      {"varchar", "String"}, {"char", "String"},
+      {"tinyint", "Int8"},       {"smallint", "Int16"}, {"int", "Int32"},      {"integer", "Int32"},
+      {"bigint", "Int64"},       {"float", "Float32"},  {"double", "Float64"}, {"boolean", "Bool"},
+      {"bool", "Bool"},          {"text", "String"},    {"varchar", "String"}, {"char", "String"},
       {"timestamp", "DateTime"}, {"blob", "String"},
   };
   return *m;
@@ -59,15 +59,31 @@ Result<uint32_t> ParseUint(std::string_view s, std::string_view whole) {
 
 size_t DataType::value_width() const {
   switch (id_) {
-    case TypeId::kInt8: case TypeId::kUInt8: case TypeId::kBool: return 1;
-    case TypeId::kInt16: case TypeId::kUInt16: case TypeId::kDate: return 2;
-    case TypeId::kInt32: case TypeId::kUInt32: case TypeId::kFloat32: case TypeId::kDateTime:
+    case TypeId::kInt8:
+    case TypeId::kUInt8:
+    case TypeId::kBool:
+      return 1;
+    case TypeId::kInt16:
+    case TypeId::kUInt16:
+    case TypeId::kDate:
+      return 2;
+    case TypeId::kInt32:
+    case TypeId::kUInt32:
+    case TypeId::kFloat32:
+    case TypeId::kDateTime:
       return 4;
-    case TypeId::kInt64: case TypeId::kUInt64: case TypeId::kFloat64: case TypeId::kDateTime64:
+    case TypeId::kInt64:
+    case TypeId::kUInt64:
+    case TypeId::kFloat64:
+    case TypeId::kDateTime64:
       return 8;
-    case TypeId::kFixedString: return fixed_size_;
-    case TypeId::kNullable: return nested_->value_width();
-    case TypeId::kString: case TypeId::kLowCardinality: return 0;
+    case TypeId::kFixedString:
+      return fixed_size_;
+    case TypeId::kNullable:
+      return nested_->value_width();
+    case TypeId::kString:
+    case TypeId::kLowCardinality:
+      return 0;
   }
   return 0;
 }
@@ -88,8 +104,8 @@ DataTypePtr DataType::Get(TypeId id) {
 }
 
 DataTypePtr DataType::FixedString(uint32_t n) {
-  return std::make_shared<DataType>(TypeId::kFixedString, fmt::format("FixedString({})", n), n,
-                                    0, nullptr);
+  return std::make_shared<DataType>(TypeId::kFixedString, fmt::format("FixedString({})", n), n, 0,
+                                    nullptr);
 }
 
 DataTypePtr DataType::DateTime64(uint32_t precision) {
@@ -188,14 +204,14 @@ Result<DataTypePtr> ParseDataType(std::string_view text) {
     auto it = Aliases().find(lower);
     if (it != Aliases().end()) return ParseDataType(it->second);
   }
-  static const char* kKnownUnsupported[] = {"Array", "Tuple", "Map", "Decimal", "UUID",
-                                            "IPv4", "IPv6", "Enum8", "Enum16", "Nested",
-                                            "Int128", "Int256", "UInt128", "UInt256", "Date32",
-                                            "JSON", "Object", "Decimal32", "Decimal64"};
+  static const char* kKnownUnsupported[] = {"Array",  "Tuple",  "Map",       "Decimal",  "UUID",
+                                            "IPv4",   "IPv6",   "Enum8",     "Enum16",   "Nested",
+                                            "Int128", "Int256", "UInt128",   "UInt256",  "Date32",
+                                            "JSON",   "Object", "Decimal32", "Decimal64"};
   for (const char* u : kKnownUnsupported) {
     if (family == u) {
-      return Status::NotSupported(
-          fmt::format("Data type {} is not supported by trackhouse", t), ch::kUnknownType);
+      return Status::NotSupported(fmt::format("Data type {} is not supported by trackhouse", t),
+                                  ch::kUnknownType);
     }
   }
   return Unknown(family);

@@ -20,11 +20,23 @@
 namespace trackhouse::types {
 
 enum class TypeId : uint8_t {
-  kInt8, kInt16, kInt32, kInt64,
-  kUInt8, kUInt16, kUInt32, kUInt64,
-  kFloat32, kFloat64,
-  kBool, kDate, kDateTime, kDateTime64,
-  kString, kFixedString, kLowCardinality,
+  kInt8,
+  kInt16,
+  kInt32,
+  kInt64,
+  kUInt8,
+  kUInt16,
+  kUInt32,
+  kUInt64,
+  kFloat32,
+  kFloat64,
+  kBool,
+  kDate,
+  kDateTime,
+  kDateTime64,
+  kString,
+  kFixedString,
+  kLowCardinality,
   kNullable,
 };
 
@@ -66,9 +78,11 @@ class DataType {
   static DataTypePtr Nullable(DataTypePtr nested);
   static DataTypePtr LowCardinalityString();
 
-  DataType(TypeId id, std::string name, uint32_t fixed_size, uint32_t precision,
-           DataTypePtr nested)
-      : id_(id), name_(std::move(name)), fixed_size_(fixed_size), precision_(precision),
+  DataType(TypeId id, std::string name, uint32_t fixed_size, uint32_t precision, DataTypePtr nested)
+      : id_(id),
+        name_(std::move(name)),
+        fixed_size_(fixed_size),
+        precision_(precision),
         nested_(std::move(nested)) {}
 
  private:

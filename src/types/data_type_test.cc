@@ -6,9 +6,9 @@ namespace trackhouse::types {
 namespace {
 
 TEST(DataTypeTest, ParsesGuideTypes) {
-  for (const char* t : {"LowCardinality(String)", "Int32", "DateTime64(3)", "UInt32", "String",
-                        "DateTime", "Nullable(Int64)", "FixedString(16)", "Bool", "Date",
-                        "Float64", "UInt8"}) {
+  for (const char* t :
+       {"LowCardinality(String)", "Int32", "DateTime64(3)", "UInt32", "String", "DateTime",
+        "Nullable(Int64)", "FixedString(16)", "Bool", "Date", "Float64", "UInt8"}) {
     auto r = ParseDataType(t);
     ASSERT_TRUE(r.ok()) << t << ": " << r.status().ToString();
     EXPECT_EQ((*r)->name(), t);

@@ -1,7 +1,8 @@
 #include "types/datetime.h"
 
-#include <charconv>
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace trackhouse::types {
 
@@ -29,8 +30,8 @@ CivilDate CivilFromDays(int64_t z) {
 }
 
 int64_t Pow10(uint32_t p) {
-  static constexpr int64_t kPow[] = {1,         10,         100,         1000,      10000,
-                                     100000,    1000000,    10000000,    100000000, 1000000000};
+  static constexpr int64_t kPow[] = {1,      10,      100,      1000,      10000,
+                                     100000, 1000000, 10000000, 100000000, 1000000000};
   return kPow[p];
 }
 
@@ -57,8 +58,8 @@ uint32_t DaysInMonth(int32_t y, uint32_t m) {
 // Parses YYYY-MM-DD at the front of s; returns chars consumed or 0.
 size_t ParseDatePrefix(std::string_view s, int64_t* days) {
   uint32_t y, m, d;
-  if (!Digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, &m) ||
-      s[7] != '-' || !Digits(s, 8, 2, &d)) {
+  if (!Digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, &m) || s[7] != '-' ||
+      !Digits(s, 8, 2, &d)) {
     return 0;
   }
   if (m < 1 || m > 12 || d < 1 || d > DaysInMonth(static_cast<int32_t>(y), m)) return 0;

@@ -6,28 +6,40 @@ namespace trackhouse::types {
 
 int64_t Value::AsInt() const {
   switch (kind()) {
-    case Kind::kInt: return int_value();
-    case Kind::kUInt: return static_cast<int64_t>(uint_value());
-    case Kind::kFloat: return static_cast<int64_t>(float_value());
-    default: return 0;
+    case Kind::kInt:
+      return int_value();
+    case Kind::kUInt:
+      return static_cast<int64_t>(uint_value());
+    case Kind::kFloat:
+      return static_cast<int64_t>(float_value());
+    default:
+      return 0;
   }
 }
 
 uint64_t Value::AsUInt() const {
   switch (kind()) {
-    case Kind::kInt: return static_cast<uint64_t>(int_value());
-    case Kind::kUInt: return uint_value();
-    case Kind::kFloat: return static_cast<uint64_t>(float_value());
-    default: return 0;
+    case Kind::kInt:
+      return static_cast<uint64_t>(int_value());
+    case Kind::kUInt:
+      return uint_value();
+    case Kind::kFloat:
+      return static_cast<uint64_t>(float_value());
+    default:
+      return 0;
   }
 }
 
 double Value::AsFloat() const {
   switch (kind()) {
-    case Kind::kInt: return static_cast<double>(int_value());
-    case Kind::kUInt: return static_cast<double>(uint_value());
-    case Kind::kFloat: return float_value();
-    default: return 0;
+    case Kind::kInt:
+      return static_cast<double>(int_value());
+    case Kind::kUInt:
+      return static_cast<double>(uint_value());
+    case Kind::kFloat:
+      return float_value();
+    default:
+      return 0;
   }
 }
 
@@ -39,7 +51,8 @@ int Value::Compare(const Value& o) const {
     int c = string_value().compare(o.string_value());
     return (c > 0) - (c < 0);
   }
-  if (a == Kind::kInt && b == Kind::kInt) return (int_value() > o.int_value()) - (int_value() < o.int_value());
+  if (a == Kind::kInt && b == Kind::kInt)
+    return (int_value() > o.int_value()) - (int_value() < o.int_value());
   if (a == Kind::kUInt && b == Kind::kUInt) {
     return (uint_value() > o.uint_value()) - (uint_value() < o.uint_value());
   }
@@ -55,11 +68,16 @@ int Value::Compare(const Value& o) const {
 
 std::string Value::ToString() const {
   switch (kind()) {
-    case Kind::kNull: return "NULL";
-    case Kind::kInt: return std::to_string(int_value());
-    case Kind::kUInt: return std::to_string(uint_value());
-    case Kind::kFloat: return fmt::format("{}", float_value());
-    case Kind::kString: return "'" + string_value() + "'";
+    case Kind::kNull:
+      return "NULL";
+    case Kind::kInt:
+      return std::to_string(int_value());
+    case Kind::kUInt:
+      return std::to_string(uint_value());
+    case Kind::kFloat:
+      return fmt::format("{}", float_value());
+    case Kind::kString:
+      return "'" + string_value() + "'";
   }
   return "";
 }
