@@ -11,6 +11,7 @@
 # usage: bench/clickhouse_ingest.sh [--rows N] [--bench PATH/TO/ingest_bench] [--seed N]
 # Prints labelled lines and, last, one JSON line with the figures.
 set -euo pipefail
+export LC_ALL=C
 
 ROWS=10000000
 BENCH=""
@@ -20,13 +21,16 @@ while [[ $# -gt 0 ]]; do
     --rows) ROWS="$2"; shift 2 ;;
     --bench) BENCH="$2"; shift 2 ;;
     --seed) SEED="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "clickhouse_ingest.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="${BENCH:-$ROOT/build-bench/bench/ingest_bench}"
-[[ -x "$BENCH" ]] || { echo "clickhouse_ingest.sh: $BENCH not built (run bench/run_ingest.sh)" >&2; exit 1; }
+if [[ ! -x "$BENCH" ]]; then
+  echo "clickhouse_ingest.sh: $BENCH not built (run bench/run_ingest.sh)" >&2
+  exit 1
+fi
 
 SERVER=/usr/sbin/clickhouse-server
 if [[ ! -x "$SERVER" ]]; then
@@ -166,7 +170,8 @@ optimize() {
   t0="$(now)"
   for _ in $(seq 1 100); do
     q "OPTIMIZE TABLE $TABLE FINAL"
-    parts="$(q "SELECT count() FROM system.parts WHERE active AND database = 'default' AND table = '$TABLE'")"
+    parts="$(q "SELECT count() FROM system.parts
+      WHERE active AND database = 'default' AND table = '$TABLE'")"
     [[ "$parts" == 1 ]] && break
     sleep 0.2
   done
@@ -176,24 +181,35 @@ optimize() {
     WHERE active AND database = 'default' AND table = '$TABLE'")
   BYTES_PER_ROW="$(awk -v b="$BYTES" -v r="$PART_ROWS" 'BEGIN { printf "%.3f", b / r }')"
   COLUMNS="$(q "SELECT name, round(data_compressed_bytes / $ROWS, 3) FROM system.columns
-    WHERE database = 'default' AND table = '$TABLE' FORMAT TSV" | awk '{ printf " %s=%s", $1, $2 }')"
+    WHERE database = 'default' AND table = '$TABLE' FORMAT TSV" |
+    awk '{ printf " %s=%s", $1, $2 }')"
 }
 
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+mrows() { awk -v r="$1" 'BEGIN { printf "%.3f", r / 1e6 }'; }
+# report_load FORMAT FILE / report_size: the labelled lines.
+report_load() {
+  printf '  %-28s %s s, %s M rows/s (%s MiB body)\n' "$1 insert" "$LOAD_SECONDS" \
+    "$(mrows "$LOAD_RATE")" "$(mib "$(stat -c %s "$2")")"
+}
+report_size() {
+  printf '  %-28s %s bytes (%s MiB), %s bytes/row (OPTIMIZE %s s)\n' "after OPTIMIZE FINAL" \
+    "$BYTES" "$(mib "$BYTES")" "$BYTES_PER_ROW" "$OPT_SECONDS"
+}
 
 echo "ClickHouse $VERSION ingest over HTTP (one streamed request per format, $ROWS rows):"
 load JSONEachRow "$WORK/rows.json"
+report_load JSONEachRow "$WORK/rows.json"
 JSON_SECONDS="$LOAD_SECONDS" JSON_RATE="$LOAD_RATE"
-echo "  JSONEachRow insert           $JSON_SECONDS s, $(awk -v r="$JSON_RATE" 'BEGIN{printf "%.3f", r/1e6}') M rows/s ($(mib "$(stat -c %s "$WORK/rows.json")") MiB body)"
 optimize
-JSON_BYTES="$BYTES" JSON_BPR="$BYTES_PER_ROW"
-echo "  after OPTIMIZE FINAL         $JSON_BYTES bytes ($(mib "$JSON_BYTES") MiB), $JSON_BPR bytes/row (OPTIMIZE $OPT_SECONDS s)"
+report_size
+JSON_BYTES="$BYTES"
 
 load RowBinary "$WORK/rows.bin"
+report_load RowBinary "$WORK/rows.bin"
 RB_SECONDS="$LOAD_SECONDS" RB_RATE="$LOAD_RATE"
-echo "  RowBinary insert             $RB_SECONDS s, $(awk -v r="$RB_RATE" 'BEGIN{printf "%.3f", r/1e6}') M rows/s ($(mib "$(stat -c %s "$WORK/rows.bin")") MiB body)"
 optimize
-echo "  after OPTIMIZE FINAL         $BYTES bytes ($(mib "$BYTES") MiB), $BYTES_PER_ROW bytes/row (OPTIMIZE $OPT_SECONDS s)"
+report_size
 echo "  bytes per row by column     $COLUMNS"
 echo "  (ClickHouse does not fsync inserted parts: its insert figures are not durable ones)"
 

@@ -104,9 +104,12 @@ Columns ColumnsOf(const types::Block& b) {
   auto ints = [&](size_t i) {
     return &static_cast<const types::ColumnVector<int32_t>&>(*b.at(i).column).data();
   };
-  return Columns{static_cast<const types::ColumnLowCardinality*>(b.at(0).column.get()), ints(1),
-                 ints(2), static_cast<const types::ColumnLowCardinality*>(b.at(3).column.get()),
-                 ints(4), b.at(5).column.get()};
+  return Columns{static_cast<const types::ColumnLowCardinality*>(b.at(0).column.get()),
+                 ints(1),
+                 ints(2),
+                 static_cast<const types::ColumnLowCardinality*>(b.at(3).column.get()),
+                 ints(4),
+                 b.at(5).column.get()};
 }
 
 void PutLe32(std::string* out, uint32_t v) {
@@ -161,9 +164,8 @@ types::Block EntityDataGenerator::NextBlock(size_t rows) {
   auto entity_id = std::make_shared<types::ColumnVector<int32_t>>(int32);
   auto user_id = std::make_shared<types::ColumnVector<int32_t>>(int32);
   auto metric_value = std::make_shared<types::ColumnVector<int32_t>>(int32);
-  types::DataTypePtr time_type = options_.datetime
-                                     ? types::DataType::Get(types::TypeId::kDateTime)
-                                     : types::DataType::DateTime64(3);
+  types::DataTypePtr time_type = options_.datetime ? types::DataType::Get(types::TypeId::kDateTime)
+                                                   : types::DataType::DateTime64(3);
   auto created32 = std::make_shared<types::ColumnVector<uint32_t>>(time_type);
   auto created64 = std::make_shared<types::ColumnVector<int64_t>>(time_type);
 

@@ -390,8 +390,7 @@ Status EvictFromPageCache(const std::string& dir) {
 }
 
 // a. + b.
-Status RunInsertAndSize(const Flags& f, const std::vector<types::Block>& blocks,
-                        Figures* figures) {
+Status RunInsertAndSize(const Flags& f, const std::vector<types::Block>& blocks, Figures* figures) {
   engine::EngineOptions options = BaseOptions(f, env::JoinPath(f.dir, "insert"));
   TH_ASSIGN_OR_RETURN(std::unique_ptr<storage::Storage> storage, OpenFresh(options));
   TH_RETURN_IF_ERROR(ExecuteSql(storage.get(), EntityTableDdl(kTable, f.datetime)));
@@ -426,11 +425,11 @@ Status RunInsertAndSize(const Flags& f, const std::vector<types::Block>& blocks,
               total_s, insert_s, Seconds(flushed - inserted));
   std::printf("  insert rate                  %.3f M rows/s  (inserts alone: %.3f M rows/s)\n",
               rows / total_s / 1e6, rows / insert_s / 1e6);
-  std::printf("  log syncs                    %llu (%.1f syncs/s over the whole time, %.1f/s while "
-              "inserting), %.0f rows/sync, log %.1f MiB\n",
-              static_cast<unsigned long long>(st.log_syncs), st.log_syncs / total_s,
-              st.log_syncs / insert_s, st.log_syncs ? rows / st.log_syncs : 0.0,
-              MiB(st.log_bytes));
+  std::printf(
+      "  log syncs                    %llu (%.1f syncs/s over the whole time, %.1f/s while "
+      "inserting), %.0f rows/sync, log %.1f MiB\n",
+      static_cast<unsigned long long>(st.log_syncs), st.log_syncs / total_s,
+      st.log_syncs / insert_s, st.log_syncs ? rows / st.log_syncs : 0.0, MiB(st.log_bytes));
   std::printf("  flushes / merges during      %llu / %llu\n",
               static_cast<unsigned long long>(st.flushes),
               static_cast<unsigned long long>(st.merges));
@@ -438,9 +437,10 @@ Status RunInsertAndSize(const Flags& f, const std::vector<types::Block>& blocks,
               static_cast<unsigned long long>(max_parts));
   std::printf("  max memtable rows seen       %llu\n",
               static_cast<unsigned long long>(sampler->max_memtable_rows()));
-  std::printf("  peak RSS                     %.0f MiB (%.0f MiB of it prebuilt blocks and "
-              "process before the load)\n",
-              MiB(peak_rss), MiB(rss_before));
+  std::printf(
+      "  peak RSS                     %.0f MiB (%.0f MiB of it prebuilt blocks and "
+      "process before the load)\n",
+      MiB(peak_rss), MiB(rss_before));
   std::printf("  insert pushbacks (retried)   %llu\n",
               static_cast<unsigned long long>(load.pushbacks));
   figures->AddInt("insert_rows", load.rows);
@@ -470,8 +470,7 @@ Status RunInsertAndSize(const Flags& f, const std::vector<types::Block>& blocks,
   auto opt_start = Clock::now();
   int rounds = 0;
   for (; rounds < 100; ++rounds) {
-    TH_RETURN_IF_ERROR(
-        ExecuteSql(storage.get(), fmt::format("OPTIMIZE TABLE {} FINAL", kTable)));
+    TH_RETURN_IF_ERROR(ExecuteSql(storage.get(), fmt::format("OPTIMIZE TABLE {} FINAL", kTable)));
     if (engine::GetEngineStats(storage.get()).parts_active <= 1) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -497,10 +496,11 @@ Status RunInsertAndSize(const Flags& f, const std::vector<types::Block>& blocks,
   TH_ASSIGN_OR_RETURN(uint64_t bytes, PartBytes(options.data_dir, &by_file, &part_dirs));
   std::printf("bytes on disk after OPTIMIZE FINAL (%s, codec %s):\n",
               f.datetime ? "DateTime" : "DateTime64(3)", f.codec.c_str());
-  std::printf("  OPTIMIZE FINAL               %.3f s (%d extra rounds), %llu active parts, "
-              "%llu part dirs\n",
-              opt_s, rounds, static_cast<unsigned long long>(after.parts_active),
-              static_cast<unsigned long long>(part_dirs));
+  std::printf(
+      "  OPTIMIZE FINAL               %.3f s (%d extra rounds), %llu active parts, "
+      "%llu part dirs\n",
+      opt_s, rounds, static_cast<unsigned long long>(after.parts_active),
+      static_cast<unsigned long long>(part_dirs));
   std::printf("  rows scanned                 %llu\n", static_cast<unsigned long long>(scanned));
   std::printf("  part bytes                   %llu (%.1f MiB)\n",
               static_cast<unsigned long long>(bytes), MiB(bytes));
@@ -571,11 +571,12 @@ Status RunRecovery(const Flags& f, const std::vector<types::Block>& blocks, Figu
     double rate = static_cast<double>(st.recovered_rows) / open_s;
     double ms_per_million = open_s * 1e3 / (static_cast<double>(st.recovered_rows) / 1e6);
     const char* cache = cold ? "cold" : "warm";
-    std::printf("  page cache %s: %llu rows / %llu records (log %.1f MiB) in %.3f s = %.3f M "
-                "rows/s (%.1f ms per million rows), peak RSS %.0f MiB (%.0f MiB before)\n",
-                cache, static_cast<unsigned long long>(st.recovered_rows),
-                static_cast<unsigned long long>(st.recovered_records), MiB(logged_bytes),
-                open_s, rate / 1e6, ms_per_million, MiB(peak), MiB(rss_before));
+    std::printf(
+        "  page cache %s: %llu rows / %llu records (log %.1f MiB) in %.3f s = %.3f M "
+        "rows/s (%.1f ms per million rows), peak RSS %.0f MiB (%.0f MiB before)\n",
+        cache, static_cast<unsigned long long>(st.recovered_rows),
+        static_cast<unsigned long long>(st.recovered_records), MiB(logged_bytes), open_s,
+        rate / 1e6, ms_per_million, MiB(peak), MiB(rss_before));
     std::string key = fmt::format("recovery_{}_", cache);
     figures->Add(key + "seconds", open_s);
     figures->Add(key + "rows_per_s", rate, "{:.0f}");
@@ -603,8 +604,8 @@ int Main(int argc, char** argv) {
     eo.seed = f.seed;
     eo.datetime = true;  // ClickHouse 18.16 has no DateTime64
     std::vector<types::Block> blocks = GenerateEntityBlocks(eo, f.rows, f.block_rows);
-    for (const auto& [path, write] :
-         {std::pair{f.emit_json, &WriteJsonEachRow}, std::pair{f.emit_rowbinary, &WriteRowBinary}}) {
+    for (const auto& [path, write] : {std::pair{f.emit_json, &WriteJsonEachRow},
+                                      std::pair{f.emit_rowbinary, &WriteRowBinary}}) {
       if (path.empty()) continue;
       Status s = write(blocks, path);
       if (!s.ok()) {

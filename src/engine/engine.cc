@@ -173,7 +173,7 @@ class Engine final : public storage::Storage {
 
   // Inserts hold this shared from log append to memtable add; flush swaps and log trims take
   // it exclusively.
-  std::shared_mutex commit_mu_;
+  WriterPriorityMutex commit_mu_;
 
   mutable std::shared_mutex catalog_mu_;
   std::map<std::string, std::map<std::string, Entry>> catalog_ GUARDED_BY(catalog_mu_);

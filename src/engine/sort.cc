@@ -6,9 +6,13 @@
 #include <bit>
 #include <cstring>
 #include <numeric>
+#include <thread>
 
 namespace trackhouse::engine {
 namespace {
+
+// Sorts of at least this many rows use two threads.
+constexpr size_t kParallelSortRows = 1 << 18;
 
 using types::Column;
 using types::TypeId;
@@ -67,7 +71,8 @@ bool EncodeColumn(const Column& col, std::vector<uint64_t>* out) {
 }  // namespace
 
 Result<types::Permutation> SortPermutation(const types::Block& block,
-                                           const std::vector<std::string>& key) {
+                                           const std::vector<std::string>& key,
+                                           const std::vector<size_t>* run_starts) {
   size_t n = block.rows();
   types::Permutation perm(n);
   std::iota(perm.begin(), perm.end(), 0u);
@@ -110,12 +115,38 @@ Result<types::Permutation> SortPermutation(const types::Block& block,
       for (size_t c = 0; c < 3; ++c) recs[i].w[c] = c < k ? cols[c].words[i] : 0;
       recs[i].w[3] = i;
     }
-    std::sort(recs.begin(), recs.end(), [](const Rec& a, const Rec& b) {
+    auto less = [](const Rec& a, const Rec& b) {
       if (a.w[0] != b.w[0]) return a.w[0] < b.w[0];
       if (a.w[1] != b.w[1]) return a.w[1] < b.w[1];
       if (a.w[2] != b.w[2]) return a.w[2] < b.w[2];
       return a.w[3] < b.w[3];
-    });
+    };
+    std::vector<size_t> runs;
+    if (run_starts != nullptr && run_starts->size() > 1) {
+      runs = *run_starts;
+    } else if (n >= kParallelSortRows) {
+      // Two halves sorted on two threads, then merged like pre-sorted runs.
+      runs = {0, n / 2};
+      std::thread t([&] { std::sort(recs.begin(), recs.begin() + n / 2, less); });
+      std::sort(recs.begin() + n / 2, recs.end(), less);
+      t.join();
+    } else {
+      std::sort(recs.begin(), recs.end(), less);
+    }
+    runs.push_back(n);
+    // Merge adjacent runs pairwise until one is left: log2(runs) linear passes.
+    while (runs.size() > 2) {
+      std::vector<size_t> next;
+      for (size_t r = 0; r + 1 < runs.size(); r += 2) {
+        next.push_back(runs[r]);
+        if (r + 2 < runs.size()) {
+          std::inplace_merge(recs.begin() + runs[r], recs.begin() + runs[r + 1],
+                             recs.begin() + runs[r + 2], less);
+        }
+      }
+      next.push_back(n);  // with an odd number of runs the last one carried over unmerged
+      runs = std::move(next);
+    }
     for (size_t i = 0; i < n; ++i) perm[i] = static_cast<uint32_t>(recs[i].w[3]);
     return perm;
   }

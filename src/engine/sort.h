@@ -13,9 +13,12 @@
 namespace trackhouse::engine {
 
 // The permutation that sorts `block` by the named key columns (ascending, stable). An empty
-// key gives the identity.
+// key gives the identity. `run_starts`, when given, lists the first rows of runs that are
+// already sorted (the parts a merge concatenated, starting with 0): the runs are then merged
+// in linear passes instead of sorted. Large sorts use two threads.
 Result<types::Permutation> SortPermutation(const types::Block& block,
-                                           const std::vector<std::string>& key);
+                                           const std::vector<std::string>& key,
+                                           const std::vector<size_t>* run_starts = nullptr);
 
 // True if rows a and b of the block have equal values in every key column.
 bool KeysEqual(const std::vector<const types::Column*>& key_columns, size_t a, size_t b);

@@ -123,7 +123,7 @@ std::string PartitionIdOf(const types::Value& v, const types::DataType& type) {
 }
 
 Table::Table(TableDefPtr def, std::string dir, env::Env* env, Clock* clock,
-             const EngineOptions& options, std::shared_mutex* commit_mu)
+             const EngineOptions& options, WriterPriorityMutex* commit_mu)
     : dir_(std::move(dir)),
       env_(env),
       clock_(clock),
@@ -335,8 +335,9 @@ Result<std::map<std::string, types::Block>> Table::SplitByPartition(const types:
 Result<ActivePart> Table::WriteSortedPart(const TableDef& def, types::Block block,
                                           const std::string& partition, uint64_t min_block,
                                           uint64_t max_block, uint32_t level, uint64_t mutation,
-                                          bool collapse, bool apply_ttl) {
-  TH_ASSIGN_OR_RETURN(types::Permutation perm, SortPermutation(block, def.sort_key));
+                                          bool collapse, bool apply_ttl,
+                                          const std::vector<size_t>* run_starts) {
+  TH_ASSIGN_OR_RETURN(types::Permutation perm, SortPermutation(block, def.sort_key, run_starts));
   block = block.Permute(perm);
   if (collapse && (def.kind == EngineKind::kReplacing || def.kind == EngineKind::kSumming)) {
     TH_ASSIGN_OR_RETURN(block, CollapseSorted(def, block));
@@ -487,20 +488,25 @@ Status Table::MergeParts(const std::vector<ActivePart>& sources) {
   GaugeScope running(MergesRunning());
   TableDefPtr d = def();
   std::vector<types::Block> blocks;
+  std::vector<size_t> run_starts;  // each source part is sorted: merge, don't re-sort
+  size_t rows = 0;
   uint32_t level = 0;
   uint64_t mutation = 0;
   for (const auto& p : sources) {
     TH_ASSIGN_OR_RETURN(types::Block b, ReadWholePart(*d, p));
+    run_starts.push_back(rows);
+    rows += b.rows();
     blocks.push_back(std::move(b));
     level = std::max(level, p.level);
     mutation = std::max(mutation, p.mutation);
   }
   types::Block all = types::Concat(blocks);
   blocks.clear();
-  TH_ASSIGN_OR_RETURN(ActivePart merged,
-                      WriteSortedPart(*d, std::move(all), sources.front().partition,
-                                      sources.front().min_block, sources.back().max_block,
-                                      level + 1, mutation, /*collapse=*/true, /*apply_ttl=*/true));
+  TH_ASSIGN_OR_RETURN(
+      ActivePart merged,
+      WriteSortedPart(*d, std::move(all), sources.front().partition, sources.front().min_block,
+                      sources.back().max_block, level + 1, mutation, /*collapse=*/true,
+                      /*apply_ttl=*/true, &run_starts));
   if (options_.test_pause_ms > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(options_.test_pause_ms));
   }
@@ -572,32 +578,51 @@ Status Table::Optimize(bool final) {
     bool merged;
     return MaybeMerge(&merged);
   }
-  std::shared_ptr<const Version> v;
-  {
-    std::lock_guard lock(version_mu_);
-    v = version_;
-  }
-  std::map<std::string, std::vector<ActivePart>> by_partition;
-  for (const auto& p : v->parts) by_partition[p.partition].push_back(p);
-  for (auto& [partition, parts] : by_partition) {
-    // FINAL also rewrites a single part so that collapsing rules and TTL apply to it.
-    bool needs = parts.size() > 1 || (def()->kind != EngineKind::kMergeTree) || def()->ttl_expr;
-    if (!needs) continue;
+  // Each partition is merged into one part once. A partition whose parts a background merge
+  // holds is retried after that merge publishes.
+  std::set<std::string> done;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  while (true) {
+    std::shared_ptr<const Version> v;
     {
-      std::lock_guard sel(merge_select_mu_);
-      bool busy = false;
-      for (const auto& p : parts) busy |= merging_.count(p.dir_name) > 0;
-      if (busy) continue;
-      for (const auto& p : parts) merging_[p.dir_name] = true;
+      std::lock_guard lock(version_mu_);
+      v = version_;
     }
-    Status s = MergeParts(parts);
-    {
-      std::lock_guard sel(merge_select_mu_);
-      for (const auto& p : parts) merging_.erase(p.dir_name);
+    std::map<std::string, std::vector<ActivePart>> by_partition;
+    for (const auto& p : v->parts) by_partition[p.partition].push_back(p);
+    bool busy_seen = false;
+    for (auto& [partition, parts] : by_partition) {
+      if (done.count(partition)) continue;
+      // FINAL also rewrites a single part so that collapsing rules and TTL apply to it.
+      bool needs = parts.size() > 1 || def()->kind != EngineKind::kMergeTree || def()->ttl_expr;
+      if (!needs) {
+        done.insert(partition);
+        continue;
+      }
+      {
+        std::lock_guard sel(merge_select_mu_);
+        bool busy = false;
+        for (const auto& p : parts) busy |= merging_.count(p.dir_name) > 0;
+        if (busy) {
+          busy_seen = true;
+          continue;
+        }
+        for (const auto& p : parts) merging_[p.dir_name] = true;
+      }
+      Status s = MergeParts(parts);
+      {
+        std::lock_guard sel(merge_select_mu_);
+        for (const auto& p : parts) merging_.erase(p.dir_name);
+      }
+      TH_RETURN_IF_ERROR(s);
+      done.insert(partition);
     }
-    TH_RETURN_IF_ERROR(s);
+    if (!busy_seen) return Status::OK();
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Status::Timeout("OPTIMIZE FINAL: background merges kept the parts busy");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  return Status::OK();
 }
 
 Result<std::pair<int64_t, int64_t>> Table::PartTtlRange(const TableDef& def, const ActivePart& p) {

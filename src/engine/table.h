@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/rw_mutex.h"
 #include "common/thread_annotations.h"
 #include "engine/engine.h"
 #include "engine/memtable.h"
@@ -55,7 +56,7 @@ class Table {
   // `commit_mu` is the engine's lock that inserts hold shared across log append + memtable add;
   // a flush takes it exclusively for the instant it swaps memtables.
   Table(TableDefPtr def, std::string dir, env::Env* env, Clock* clock, const EngineOptions& options,
-        std::shared_mutex* commit_mu);
+        WriterPriorityMutex* commit_mu);
 
   // Creates the directory (new table) or loads its parts and state (existing table).
   Status Create();
@@ -123,7 +124,8 @@ class Table {
   Result<ActivePart> WriteSortedPart(const TableDef& def, types::Block block,
                                      const std::string& partition, uint64_t min_block,
                                      uint64_t max_block, uint32_t level, uint64_t mutation,
-                                     bool collapse, bool apply_ttl);
+                                     bool collapse, bool apply_ttl,
+                                     const std::vector<size_t>* run_starts = nullptr);
   Status FlushLocked() REQUIRES(maintenance_mu_);
   // Merges the given adjacent parts of one partition.
   Status MergeParts(const std::vector<ActivePart>& sources);
@@ -137,7 +139,7 @@ class Table {
   env::Env* const env_;
   Clock* const clock_;
   const EngineOptions& options_;
-  std::shared_mutex* const commit_mu_;
+  WriterPriorityMutex* const commit_mu_;
 
   mutable std::mutex def_mu_;
   TableDefPtr def_ GUARDED_BY(def_mu_);
