@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <numeric>
 #include <set>
 #include <thread>
@@ -398,20 +399,59 @@ Status Table::FlushLocked() {
   GaugeScope running(FlushesRunning());
   MemTable::Stats st = imm->stats();
   TableDefPtr d = def();
-  std::vector<types::Block> blocks;
-  for (const auto& b : imm->Snapshot()) blocks.push_back(*b);
-  types::Block all = types::Concat(blocks);
-  blocks.clear();
-  auto split = SplitByPartition(all, *d);
-  if (!split.ok()) return fail(split.status());
-  std::vector<ActivePart> added;
+  // The memtable is written as parts of about flush_rows rows each: a memtable that grew
+  // while a flush ran becomes several cache-sized sorts rather than one huge one, and the
+  // pieces are sorted and written on two threads. Merges combine the parts later.
+  struct Piece {
+    std::string partition;
+    types::Block block;
+  };
+  std::vector<Piece> pieces;
+  {
+    std::vector<BlockPtr> mem = imm->Snapshot();
+    size_t i = 0;
+    while (i < mem.size()) {
+      std::vector<types::Block> chunk;
+      size_t rows = 0;
+      while (i < mem.size() && (chunk.empty() || rows + mem[i]->rows() <= options_.flush_rows)) {
+        rows += mem[i]->rows();
+        chunk.push_back(*mem[i++]);
+      }
+      auto split = SplitByPartition(types::Concat(chunk), *d);
+      if (!split.ok()) return fail(split.status());
+      for (auto& [partition, block] : *split) pieces.push_back({partition, std::move(block)});
+    }
+  }
   uint64_t block_no = next_block_;
-  for (auto& [partition, block] : *split) {
-    auto part = WriteSortedPart(*d, std::move(block), partition, block_no, block_no, 0, 0,
-                                /*collapse=*/false, /*apply_ttl=*/false);
-    if (!part.ok()) return fail(part.status());
-    ++block_no;
-    if (part->rows > 0) added.push_back(std::move(part).value());
+  std::vector<Result<ActivePart>> written(pieces.size(), Status::Aborted("not written"));
+  std::atomic<size_t> next_piece{0};
+  auto worker = [&] {
+    for (size_t k = next_piece++; k < pieces.size(); k = next_piece++) {
+      written[k] = WriteSortedPart(*d, std::move(pieces[k].block), pieces[k].partition,
+                                   block_no + k, block_no + k, 0, 0, /*collapse=*/false,
+                                   /*apply_ttl=*/false);
+    }
+  };
+  if (pieces.size() > 1) {
+    std::thread helper(worker);
+    worker();
+    helper.join();
+  } else {
+    worker();
+  }
+  block_no += pieces.size();
+  std::vector<ActivePart> added;
+  Status write_status;
+  for (auto& w : written) {
+    if (!w.ok()) {
+      if (write_status.ok()) write_status = w.status();
+    } else if (w->rows > 0) {
+      added.push_back(std::move(w).value());
+    }
+  }
+  if (!write_status.ok()) {
+    RemovePartDirs(added);
+    return fail(write_status);
   }
   if (options_.test_pause_ms > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(options_.test_pause_ms));
