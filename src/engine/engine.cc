@@ -63,37 +63,6 @@ uint64_t NewTableId() {
   return id;
 }
 
-// Rebuilds `block` (from a log record or a Buffer's schema) as a block of `def`'s columns:
-// columns matched by name, converted if the type changed, missing ones defaulted.
-Result<types::Block> AdaptBlock(const types::Block& block, const TableDef& def,
-                                int64_t now_micros) {
-  const auto& cols = def.schema->columns;
-  bool same = block.num_columns() == cols.size();
-  for (size_t i = 0; same && i < cols.size(); ++i) {
-    same = block.at(i).name == cols[i].name && block.at(i).type->Equals(*cols[i].type);
-  }
-  if (same) return block;
-  types::Block out;
-  for (const auto& c : cols) {
-    const types::NamedColumn* got = block.Get(c.name);
-    if (got != nullptr && got->type->Equals(*c.type)) {
-      out.Add(c.name, c.type, got->column);
-    } else if (got != nullptr) {
-      types::ColumnPtr conv = types::MakeColumn(c.type);
-      for (size_t i = 0; i < block.rows(); ++i) {
-        TH_ASSIGN_OR_RETURN(types::Value v, types::ConvertValue(got->column->GetValue(i), *c.type));
-        conv->AppendValue(v);
-      }
-      out.Add(c.name, c.type, std::move(conv));
-    } else {
-      TH_ASSIGN_OR_RETURN(types::ColumnPtr d,
-                          DefaultColumn(c, def, block, block.rows(), now_micros));
-      out.Add(c.name, c.type, std::move(d));
-    }
-  }
-  return out;
-}
-
 sql::ColumnDef CloneColumnDef(const sql::ColumnDef& c) {
   sql::ColumnDef out;
   out.pos = c.pos;
@@ -292,7 +261,7 @@ Status Engine::Recover() {
     if (!block.ok()) {
       return block.status().WithContext(fmt::format("{}: log record {}", wal, lsn));
     }
-    TH_ASSIGN_OR_RETURN(types::Block adapted, AdaptBlock(*block, *it->second->def(), now));
+    TH_ASSIGN_OR_RETURN(types::Block adapted, AdaptBlockToTable(*block, *it->second->def(), now));
     it->second->AddToMemTable(adapted, lsn);
     recovered_records_.fetch_add(1);
     recovered_rows_.fetch_add(adapted.rows());
@@ -378,7 +347,7 @@ Result<storage::InsertResult> Engine::Insert(const storage::TableSchema& schema,
   TH_RETURN_IF_ERROR(block.Validate());
   types::Block rows = block;
   if (target.def != e.def) {
-    TH_ASSIGN_OR_RETURN(rows, AdaptBlock(block, *target.def, clock_->NowMicros()));
+    TH_ASSIGN_OR_RETURN(rows, AdaptBlockToTable(block, *target.def, clock_->NowMicros()));
   }
   if (TotalMemtableBytes() > 2 * options_.memtable_budget_bytes) {
     Backpressure().Add();
@@ -401,6 +370,15 @@ Result<storage::InsertResult> Engine::Insert(const storage::TableSchema& schema,
   uint64_t lsn;
   {
     std::shared_lock commit(commit_mu_);
+    // ALTER swaps definitions under the commit lock: the rows must still have the shape the
+    // memtable holds, or the insert is retried against the new definition.
+    if (target.table->def() != target.def) {
+      InsertRejected().Add();
+      return Status::Aborted(
+          fmt::format("Table {}.{} changed while the insert was running; retry it", schema.database,
+                      schema.name),
+          ch::kTypeMismatch);
+    }
     auto r = log_->Append(payload);
     if (!r.ok()) {
       InsertRejected().Add();

@@ -438,6 +438,44 @@ TEST_F(EngineTest, AlterAddColumnReadsDefaultForOldParts) {
   EXPECT_EQ(Rows("entityMetricEvents", {"source"}).count("web"), 5u);
 }
 
+TEST_F(EngineTest, InsertsRacingAlterAreNeitherLostNorMisshaped) {
+  options_.flush_rows = 500;
+  options_.flush_check_interval_ms = 1;
+  Open();
+  ASSERT_TRUE(Ddl(kEntityDdl).ok());
+  std::atomic<int> stored{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; !stop.load() && i < 300; ++i) {
+        while (true) {
+          auto schema = Schema("entityMetricEvents");
+          auto r =
+              storage_->Insert(*schema, EntityRows(*schema, 5, (w * 1000 + i) * 5, 1704067200000));
+          if (r.ok()) {
+            stored += 5;
+            break;
+          }
+          ASSERT_EQ(r.status().code(), StatusCode::kAborted) << r.status().ToString();
+        }
+      }
+    });
+  }
+  for (int k = 0; k < 4; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(
+        Ddl("ALTER TABLE entityMetricEvents ADD COLUMN c" + std::to_string(k) + " UInt8 DEFAULT 7")
+            .ok());
+  }
+  stop = true;
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(Rows("entityMetricEvents").size(), static_cast<size_t>(stored.load()));
+  Reopen();
+  EXPECT_EQ(Rows("entityMetricEvents").size(), static_cast<size_t>(stored.load()));
+  EXPECT_EQ(Rows("entityMetricEvents", {"c3"}).size(), static_cast<size_t>(stored.load()));
+}
+
 TEST_F(EngineTest, DropPartitionDeleteWhereAndTruncate) {
   Open();
   ASSERT_TRUE(Ddl("CREATE TABLE ev (id UInt32, d Date) ENGINE = MergeTree() PARTITION BY "

@@ -1,6 +1,17 @@
 #include "engine/memtable.h"
 
 namespace trackhouse::engine {
+namespace {
+
+bool SameStructure(const types::Block& a, const types::Block& b) {
+  if (a.num_columns() != b.num_columns()) return false;
+  for (size_t i = 0; i < a.num_columns(); ++i) {
+    if (a.at(i).name != b.at(i).name || !a.at(i).type->Equals(*b.at(i).type)) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 void MemTable::Add(const types::Block& block, uint64_t lsn, int64_t now_micros) {
   if (block.rows() == 0) return;
@@ -19,6 +30,7 @@ void MemTable::Add(const types::Block& block, uint64_t lsn, int64_t now_micros) 
     sealed_.push_back(std::make_shared<types::Block>(block));
     return;
   }
+  if (active_ && !SameStructure(*active_, block)) SealActiveLocked();  // an ALTER happened
   if (!active_) {
     active_ = std::make_unique<types::Block>(block.CloneEmpty());
     for (auto& c : active_->columns()) c.column->Reserve(chunk_rows_);

@@ -207,4 +207,35 @@ Result<types::Block> ReadPartColumns(const Part& part, const TableDef& def,
   return out;
 }
 
+// Rebuilds `block` (from a log record or a Buffer's schema) as a block of `def`'s columns:
+// columns matched by name, converted if the type changed, missing ones defaulted.
+Result<types::Block> AdaptBlockToTable(const types::Block& block, const TableDef& def,
+                                       int64_t now_micros) {
+  const auto& cols = def.schema->columns;
+  bool same = block.num_columns() == cols.size();
+  for (size_t i = 0; same && i < cols.size(); ++i) {
+    same = block.at(i).name == cols[i].name && block.at(i).type->Equals(*cols[i].type);
+  }
+  if (same) return block;
+  types::Block out;
+  for (const auto& c : cols) {
+    const types::NamedColumn* got = block.Get(c.name);
+    if (got != nullptr && got->type->Equals(*c.type)) {
+      out.Add(c.name, c.type, got->column);
+    } else if (got != nullptr) {
+      types::ColumnPtr conv = types::MakeColumn(c.type);
+      for (size_t i = 0; i < block.rows(); ++i) {
+        TH_ASSIGN_OR_RETURN(types::Value v, types::ConvertValue(got->column->GetValue(i), *c.type));
+        conv->AppendValue(v);
+      }
+      out.Add(c.name, c.type, std::move(conv));
+    } else {
+      TH_ASSIGN_OR_RETURN(types::ColumnPtr d,
+                          DefaultColumn(c, def, block, block.rows(), now_micros));
+      out.Add(c.name, c.type, std::move(d));
+    }
+  }
+  return out;
+}
+
 }  // namespace trackhouse::engine

@@ -40,4 +40,10 @@ Result<types::Block> ReadPartColumns(const Part& part, const TableDef& def,
 Result<types::ColumnPtr> DefaultColumn(const storage::ColumnDef& column, const TableDef& def,
                                        const types::Block& block, size_t rows, int64_t now_micros);
 
+// Rebuilds `block` (from a log record, a Buffer's schema, or a memtable block written before
+// an ALTER) as a block of `def`'s columns: matched by name, converted if the type changed,
+// missing ones filled with their DEFAULT or the type's default.
+Result<types::Block> AdaptBlockToTable(const types::Block& block, const TableDef& def,
+                                       int64_t now_micros);
+
 }  // namespace trackhouse::engine

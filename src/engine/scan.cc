@@ -20,7 +20,7 @@ void AddRowCountColumn(types::Block* block, size_t rows) {
 class EngineScan final : public storage::ScanSource {
  public:
   EngineScan(Table::Snapshot snapshot, const storage::ScanRequest& request)
-      : snap_(std::move(snapshot)), columns_(request.columns) {
+      : snap_(std::move(snapshot)), columns_(request.columns), now_micros_(request.now_micros) {
     parts_total_ = snap_.parts.size();
     std::map<std::string, KeyColumnBound> bounds;
     if (request.prune_filter != nullptr) {
@@ -73,8 +73,16 @@ class EngineScan final : public storage::ScanSource {
       return true;
     }
     while (mem_ < snap_.memory.size()) {
-      const types::Block& m = *snap_.memory[mem_++];
-      if (m.rows() == 0) continue;
+      if (snap_.memory[mem_]->rows() == 0) {
+        ++mem_;
+        continue;
+      }
+      auto adapted = AdaptBlockToTable(*snap_.memory[mem_++], *snap_.def, now_micros_);
+      if (!adapted.ok()) {
+        status_ = adapted.status();
+        return false;
+      }
+      const types::Block& m = *adapted;
       types::Block out;
       for (const auto& name : columns_) {
         const types::NamedColumn* c = m.Get(name);
@@ -103,6 +111,7 @@ class EngineScan final : public storage::ScanSource {
   };
   Table::Snapshot snap_;
   std::vector<std::string> columns_;
+  int64_t now_micros_;
   std::vector<Range> ranges_;
   size_t range_ = 0;
   size_t mem_ = 0;

@@ -415,7 +415,10 @@ Status Table::FlushLocked() {
       size_t rows = 0;
       while (i < mem.size() && (chunk.empty() || rows + mem[i]->rows() <= options_.flush_rows)) {
         rows += mem[i]->rows();
-        chunk.push_back(*mem[i++]);
+        // Rows inserted just before an ALTER have the old columns.
+        auto adapted = AdaptBlockToTable(*mem[i++], *d, clock_->NowMicros());
+        if (!adapted.ok()) return fail(adapted.status());
+        chunk.push_back(std::move(adapted).value());
       }
       auto split = SplitByPartition(types::Concat(chunk), *d);
       if (!split.ok()) return fail(split.status());
