@@ -464,7 +464,7 @@ Status InsertStreamImpl::Store(types::Block block) {
     return result.status();
   }
   rows_ += block.rows();
-  bytes_ += block.ByteSize();
+  bytes_ += block.DataBytes();
   M().blocks.Add();
   M().rows.Add(static_cast<int64_t>(block.rows()));
   return Status::OK();

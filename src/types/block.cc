@@ -17,6 +17,12 @@ size_t Block::ByteSize() const {
   return n;
 }
 
+size_t Block::DataBytes() const {
+  size_t n = 0;
+  for (const auto& c : columns_) n += c.column->DataBytes();
+  return n;
+}
+
 Block Block::CloneEmpty() const {
   Block b;
   for (const auto& c : columns_) b.Add(c.name, c.type, c.column->CloneEmpty());

@@ -45,6 +45,8 @@ class Block {
 
   // Approximate memory held by the columns.
   size_t ByteSize() const;
+  // Bytes of the values (Column::DataBytes summed).
+  size_t DataBytes() const;
 
   // An empty block with the same names and types.
   Block CloneEmpty() const;

@@ -41,6 +41,8 @@ class Column {
   virtual size_t size() const = 0;
   // Approximate bytes of memory held.
   virtual size_t ByteSize() const = 0;
+  // Bytes of the values themselves (what ClickHouse reports as written/read bytes).
+  virtual size_t DataBytes() const = 0;
   virtual void Reserve(size_t rows) = 0;
 
   // Appends the type's default value (0, '', 1970-01-01, NULL for Nullable).
@@ -85,6 +87,7 @@ class ColumnVector final : public Column {
 
   size_t size() const override { return data_.size(); }
   size_t ByteSize() const override { return data_.capacity() * sizeof(T); }
+  size_t DataBytes() const override { return data_.size() * sizeof(T); }
   void Reserve(size_t rows) override { data_.reserve(rows); }
   void AppendDefault() override { data_.push_back(T{}); }
   void AppendValue(const Value& v) override;
@@ -125,6 +128,7 @@ class ColumnString final : public Column {
 
   size_t size() const override { return offsets_.size(); }
   size_t ByteSize() const override { return chars_.capacity() + offsets_.capacity() * 8; }
+  size_t DataBytes() const override { return chars_.size() + offsets_.size() * 8; }
   void Reserve(size_t rows) override { offsets_.reserve(rows); }
   void AppendDefault() override { offsets_.push_back(chars_.size()); }
   void AppendValue(const Value& v) override;
@@ -160,6 +164,7 @@ class ColumnFixedString final : public Column {
 
   size_t size() const override { return chars_.size() / n_; }
   size_t ByteSize() const override { return chars_.capacity(); }
+  size_t DataBytes() const override { return chars_.size(); }
   void Reserve(size_t rows) override { chars_.reserve(rows * n_); }
   void AppendDefault() override { chars_.append(n_, '\0'); }
   void AppendValue(const Value& v) override;
@@ -192,6 +197,7 @@ class ColumnLowCardinality final : public Column {
 
   size_t size() const override { return indices_.size(); }
   size_t ByteSize() const override;
+  size_t DataBytes() const override { return indices_.size() * sizeof(uint32_t); }
   void Reserve(size_t rows) override { indices_.reserve(rows); }
   void AppendDefault() override { Append(std::string_view()); }
   void AppendValue(const Value& v) override;
@@ -227,6 +233,7 @@ class ColumnNullable final : public Column {
 
   size_t size() const override { return null_map_.size(); }
   size_t ByteSize() const override { return null_map_.capacity() + nested_->ByteSize(); }
+  size_t DataBytes() const override { return null_map_.size() + nested_->DataBytes(); }
   void Reserve(size_t rows) override {
     null_map_.reserve(rows);
     nested_->Reserve(rows);

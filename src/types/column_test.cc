@@ -88,6 +88,15 @@ TEST(ColumnTest, LowCardinalityAppendRangeRemapsDictionaries) {
   EXPECT_EQ(a->indices()[0], a->indices()[2]);
 }
 
+TEST(ColumnTest, DataBytesCountsValuesNotCapacity) {
+  Block b = SampleBlock();
+  // LowCardinality 4 x 4, Int32 4 x 4, String (0+1+2+3 chars + 4 offsets x 8),
+  // Nullable(UInt64) (4 null-map bytes + 4 x 8), FixedString(3) 4 x 3.
+  EXPECT_EQ(b.DataBytes(), 16u + 16u + (6u + 32u) + (4u + 32u) + 12u);
+  b.at(1).column->Reserve(1 << 20);
+  EXPECT_EQ(b.DataBytes(), 16u + 16u + (6u + 32u) + (4u + 32u) + 12u);
+}
+
 TEST(ColumnTest, ConcatAndSlice) {
   Block b = SampleBlock();
   Block c = Concat({b, b});
