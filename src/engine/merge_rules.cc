@@ -166,6 +166,43 @@ Result<types::ColumnPtr> DefaultColumn(const storage::ColumnDef& column, const T
   return out;
 }
 
+namespace {
+
+// The named table columns, in that order, taken from `block` by name: as they are when the
+// type matches, converted value by value when the block has an older type of the column (a
+// part or log record from before an ALTER), and filled with the column's DEFAULT when the
+// block does not have it. `rows` is the row count (a block with no columns has none).
+Result<types::Block> ProjectColumns(const types::Block& block, const TableDef& def,
+                                    const std::vector<std::string>& names, size_t rows,
+                                    int64_t now_micros) {
+  types::Block out;
+  for (const auto& n : names) {
+    const storage::ColumnDef* cd = def.schema->FindColumn(n);
+    if (cd == nullptr) {
+      return Status::Internal(fmt::format("column {} is not in table {}", n, def.schema->name));
+    }
+    const types::NamedColumn* got = block.Get(n);
+    if (got != nullptr && got->type->Equals(*cd->type)) {
+      out.Add(n, cd->type, got->column);
+    } else if (got != nullptr) {
+      types::ColumnPtr conv = types::MakeColumn(cd->type);
+      conv->Reserve(rows);
+      for (size_t i = 0; i < rows; ++i) {
+        TH_ASSIGN_OR_RETURN(types::Value v,
+                            types::ConvertValue(got->column->GetValue(i), *cd->type));
+        conv->AppendValue(v);
+      }
+      out.Add(n, cd->type, std::move(conv));
+    } else {
+      TH_ASSIGN_OR_RETURN(types::ColumnPtr d, DefaultColumn(*cd, def, block, rows, now_micros));
+      out.Add(n, cd->type, std::move(d));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<types::Block> ReadPartColumns(const Part& part, const TableDef& def,
                                      const std::vector<std::string>& names, size_t g0, size_t g1) {
   std::vector<std::string> present;
@@ -178,37 +215,9 @@ Result<types::Block> ReadPartColumns(const Part& part, const TableDef& def,
     rows = 0;
     for (size_t g = g0; g < g1; ++g) rows += part.GranuleRows(g);
   }
-  types::Block out;
-  for (const auto& n : names) {
-    const storage::ColumnDef* cd = def.schema->FindColumn(n);
-    if (cd == nullptr) {
-      return Status::Internal(fmt::format("column {} is not in table {}", n, def.schema->name));
-    }
-    const types::NamedColumn* got = raw.Get(n);
-    if (got != nullptr && got->type->Equals(*cd->type)) {
-      out.Add(n, cd->type, got->column);
-      continue;
-    }
-    if (got != nullptr) {
-      // The part has an older type of this column: convert value by value.
-      types::ColumnPtr conv = types::MakeColumn(cd->type);
-      conv->Reserve(rows);
-      for (size_t i = 0; i < rows; ++i) {
-        TH_ASSIGN_OR_RETURN(types::Value v,
-                            types::ConvertValue(got->column->GetValue(i), *cd->type));
-        conv->AppendValue(v);
-      }
-      out.Add(n, cd->type, std::move(conv));
-      continue;
-    }
-    TH_ASSIGN_OR_RETURN(types::ColumnPtr def_col, DefaultColumn(*cd, def, raw, rows, 0));
-    out.Add(n, cd->type, std::move(def_col));
-  }
-  return out;
+  return ProjectColumns(raw, def, names, rows, /*now_micros=*/0);
 }
 
-// Rebuilds `block` (from a log record or a Buffer's schema) as a block of `def`'s columns:
-// columns matched by name, converted if the type changed, missing ones defaulted.
 Result<types::Block> AdaptBlockToTable(const types::Block& block, const TableDef& def,
                                        int64_t now_micros) {
   const auto& cols = def.schema->columns;
@@ -217,25 +226,9 @@ Result<types::Block> AdaptBlockToTable(const types::Block& block, const TableDef
     same = block.at(i).name == cols[i].name && block.at(i).type->Equals(*cols[i].type);
   }
   if (same) return block;
-  types::Block out;
-  for (const auto& c : cols) {
-    const types::NamedColumn* got = block.Get(c.name);
-    if (got != nullptr && got->type->Equals(*c.type)) {
-      out.Add(c.name, c.type, got->column);
-    } else if (got != nullptr) {
-      types::ColumnPtr conv = types::MakeColumn(c.type);
-      for (size_t i = 0; i < block.rows(); ++i) {
-        TH_ASSIGN_OR_RETURN(types::Value v, types::ConvertValue(got->column->GetValue(i), *c.type));
-        conv->AppendValue(v);
-      }
-      out.Add(c.name, c.type, std::move(conv));
-    } else {
-      TH_ASSIGN_OR_RETURN(types::ColumnPtr d,
-                          DefaultColumn(c, def, block, block.rows(), now_micros));
-      out.Add(c.name, c.type, std::move(d));
-    }
-  }
-  return out;
+  std::vector<std::string> names;
+  for (const auto& c : cols) names.push_back(c.name);
+  return ProjectColumns(block, def, names, block.rows(), now_micros);
 }
 
 }  // namespace trackhouse::engine

@@ -30,48 +30,6 @@ metrics::Counter& BlocksCounter() {
   return c;
 }
 
-WriterKind KindOf(const types::DataType& t) {
-  using types::TypeId;
-  switch (t.id()) {
-    case TypeId::kInt8:
-      return WriterKind::kInt8;
-    case TypeId::kInt16:
-      return WriterKind::kInt16;
-    case TypeId::kInt32:
-      return WriterKind::kInt32;
-    case TypeId::kInt64:
-      return WriterKind::kInt64;
-    case TypeId::kUInt8:
-      return WriterKind::kUInt8;
-    case TypeId::kUInt16:
-      return WriterKind::kUInt16;
-    case TypeId::kUInt32:
-      return WriterKind::kUInt32;
-    case TypeId::kUInt64:
-      return WriterKind::kUInt64;
-    case TypeId::kFloat32:
-      return WriterKind::kFloat32;
-    case TypeId::kFloat64:
-      return WriterKind::kFloat64;
-    case TypeId::kBool:
-      return WriterKind::kBool;
-    case TypeId::kDate:
-      return WriterKind::kDate;
-    case TypeId::kDateTime:
-      return WriterKind::kDateTime;
-    case TypeId::kDateTime64:
-      return WriterKind::kDateTime64;
-    case TypeId::kFixedString:
-      return WriterKind::kFixedString;
-    case TypeId::kLowCardinality:
-      return WriterKind::kLowCardinality;
-    case TypeId::kString:
-    case TypeId::kNullable:
-      break;
-  }
-  return WriterKind::kString;
-}
-
 }  // namespace
 
 Status BlockBuilder::Init(std::vector<InputColumn> columns, const InputOptions& options) {
@@ -130,7 +88,7 @@ void BlockBuilder::StartBlock() {
       w.data = columns_[i].get();
       w.type = type.get();
     }
-    w.kind = KindOf(*w.type);
+    w.kind = w.type->id();  // never kNullable: w.type is unwrapped
     if (specs_[i].track_omitted) omitted_[i].reserve(reserve);
   }
   rows_ = 0;

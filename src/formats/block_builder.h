@@ -32,26 +32,9 @@
 
 namespace trackhouse::formats {
 
-// The physical kind of a column's (non-NULL) values, for the switch in the write paths.
-enum class WriterKind : uint8_t {
-  kInt8,
-  kInt16,
-  kInt32,
-  kInt64,
-  kUInt8,
-  kUInt16,
-  kUInt32,
-  kUInt64,
-  kFloat32,
-  kFloat64,
-  kBool,
-  kDate,
-  kDateTime,
-  kDateTime64,
-  kString,
-  kFixedString,
-  kLowCardinality,
-};
+// The kind of a column's (non-NULL) values, for the switch in the write paths: the type id of
+// the column type without Nullable.
+using WriterKind = types::TypeId;
 
 // How to write into one column of the current block.
 struct ColumnWriter {

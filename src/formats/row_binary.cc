@@ -131,6 +131,8 @@ Result<RowBinaryParser::Read> RowBinaryParser::ReadValue(size_t col, const char*
     case WriterKind::kFloat64:
       r = ReadFixed<double>(col, data, size, &p, need);
       break;
+    case WriterKind::kNullable:
+      return Status::Internal("RowBinary: a column writer's type is never Nullable");
     case WriterKind::kString:
     case WriterKind::kLowCardinality:
     case WriterKind::kFixedString: {
