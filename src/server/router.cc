@@ -130,7 +130,7 @@ std::string GenerateUuid() {
                      hi & 0xffff, lo >> 48, lo & 0xffffffffffffULL);
 }
 
-Router::Router(RouterOptions options, storage::Storage* storage, QueryHandler* query_handler)
+Router::Router(RouterOptions options, storage::Storage* storage, query::QueryHandler* query_handler)
     : options_(std::move(options)),
       storage_(storage),
       query_handler_(query_handler),
@@ -390,7 +390,7 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* bo
                     "INSERT and DDL statements only)",
                     sql::StatementKindName(stmt.kind))));
   }
-  QueryRequest qr;
+  query::QueryRequest qr;
   qr.statement = &stmt;
   qr.sql = text;
   qr.query_id = query_id;

@@ -19,7 +19,7 @@
 #include "common/clock.h"
 #include "ingest/ingest.h"
 #include "server/http.h"
-#include "server/query_handler.h"
+#include "query/query.h"
 #include "storage/storage.h"
 
 namespace trackhouse::server {
@@ -41,7 +41,7 @@ struct RouterOptions {
 
 class Router final : public HttpHandler {
  public:
-  Router(RouterOptions options, storage::Storage* storage, QueryHandler* query_handler);
+  Router(RouterOptions options, storage::Storage* storage, query::QueryHandler* query_handler);
 
   HttpResponse Handle(const HttpRequest& request, BodyReader* body) override;
 
@@ -51,7 +51,7 @@ class Router final : public HttpHandler {
 
   const RouterOptions options_;
   storage::Storage* const storage_;
-  QueryHandler* const query_handler_;
+  query::QueryHandler* const query_handler_;
   Clock* const clock_;
   const int64_t start_micros_;
 };

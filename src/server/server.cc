@@ -283,7 +283,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 // The server's shared state (Server::Impl).
 struct ServerCore {
-  ServerCore(ServerOptions o, storage::Storage* storage, QueryHandler* query_handler)
+  ServerCore(ServerOptions o, storage::Storage* storage, query::QueryHandler* query_handler)
       : options(std::move(o)),
         router(RouterOptions{options.storage_mode, options.max_query_bytes,
                              options.read_chunk_bytes, options.ingest},
@@ -559,7 +559,7 @@ struct Server::Impl : ServerCore {
   using ServerCore::ServerCore;
 };
 
-Server::Server(ServerOptions options, storage::Storage* storage, QueryHandler* query_handler)
+Server::Server(ServerOptions options, storage::Storage* storage, query::QueryHandler* query_handler)
     : impl_(std::make_unique<Impl>(std::move(options), storage, query_handler)) {}
 
 Server::~Server() { Stop().IgnoreError(); }

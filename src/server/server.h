@@ -25,7 +25,7 @@
 
 #include "common/status.h"
 #include "ingest/ingest.h"
-#include "server/query_handler.h"
+#include "query/query.h"
 #include "storage/storage.h"
 
 namespace trackhouse::server {
@@ -66,7 +66,7 @@ class Server {
  public:
   // `storage` is required; `query_handler` may be null (non-INSERT, non-DDL statements then
   // fail with NOT_IMPLEMENTED).
-  Server(ServerOptions options, storage::Storage* storage, QueryHandler* query_handler);
+  Server(ServerOptions options, storage::Storage* storage, query::QueryHandler* query_handler);
   ~Server();  // Stops if still running.
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
