@@ -32,100 +32,25 @@ if [[ ! -x "$BENCH" ]]; then
   exit 1
 fi
 
-SERVER=/usr/sbin/clickhouse-server
-if [[ ! -x "$SERVER" ]]; then
-  command -v clickhouse-server >/dev/null && SERVER="$(command -v clickhouse-server)"
-fi
-if [[ ! -x "$SERVER" ]]; then
-  echo "clickhouse-server missing; installing Debian's package" >&2
-  apt-get install -y clickhouse-server clickhouse-client >&2
-  SERVER=/usr/sbin/clickhouse-server
-fi
 for tool in curl python3 awk; do
   command -v "$tool" >/dev/null || { echo "clickhouse_ingest.sh: needs $tool" >&2; exit 1; }
 done
+# shellcheck source=bench/clickhouse_server.sh
+source "$ROOT/bench/clickhouse_server.sh"
 
 WORK="$(mktemp -d /tmp/trackhouse-ch.XXXXXX)"
-SERVER_PID=""
 cleanup() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 300); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  ch_stop
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Two free loopback ports (bound and released; the server takes them a moment later).
-read -r HTTP_PORT TCP_PORT < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])
-for s in socks: s.close()')
-
-mkdir -p "$WORK/data" "$WORK/tmp" "$WORK/user_files" "$WORK/format_schemas" "$WORK/log"
-cat > "$WORK/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-    <logger>
-        <level>information</level>
-        <log>$WORK/log/server.log</log>
-        <errorlog>$WORK/log/server.err.log</errorlog>
-        <size>100M</size>
-        <count>1</count>
-    </logger>
-    <http_port>$HTTP_PORT</http_port>
-    <tcp_port>$TCP_PORT</tcp_port>
-    <listen_host>127.0.0.1</listen_host>
-    <path>$WORK/data/</path>
-    <tmp_path>$WORK/tmp/</tmp_path>
-    <user_files_path>$WORK/user_files/</user_files_path>
-    <format_schema_path>$WORK/format_schemas/</format_schema_path>
-    <users_config>$WORK/users.xml</users_config>
-    <default_profile>default</default_profile>
-    <default_database>default</default_database>
-    <timezone>UTC</timezone>
-    <mark_cache_size>5368709120</mark_cache_size>
-    <mlock_executable>false</mlock_executable>
-</yandex>
-EOF
-cat > "$WORK/users.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-    <profiles><default></default></profiles>
-    <users>
-        <default>
-            <password></password>
-            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
-            <profile>default</profile>
-            <quota>default</quota>
-        </default>
-    </users>
-    <quotas><default></default></quotas>
-</yandex>
-EOF
-
-"$SERVER" --config-file="$WORK/config.xml" >"$WORK/log/stdout" 2>&1 &
-SERVER_PID=$!
-URL="http://127.0.0.1:$HTTP_PORT/"
-for i in $(seq 1 600); do
-  if curl -sf "${URL}ping" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$SERVER_PID" 2>/dev/null || [[ $i -eq 600 ]]; then
-    echo "clickhouse-server did not start; its logs:" >&2
-    tail -n 30 "$WORK/log/stdout" "$WORK/log/server.err.log" >&2 2>/dev/null || true
-    exit 1
-  fi
-  sleep 0.1
-done
-
-# 18.16 allows LowCardinality only with this setting.
-SETTINGS="allow_experimental_low_cardinality_type=1"
+ch_start "$WORK"
+URL="$CH_URL"
+SETTINGS="$CH_SETTINGS"
 q() {  # q SQL: runs a statement, prints its result
-  curl -sS --fail-with-body "${URL}?${SETTINGS}" --data-binary "$1"
+  ch_q "$1"
 }
 VERSION="$(q 'SELECT version()')"
 TABLE=entityMetricEvents

@@ -182,7 +182,7 @@ types::Block EntityDataGenerator::NextBlock(size_t rows) {
   } else {
     created64->data().reserve(rows);
   }
-  constexpr int64_t kStartMs = (kEntityTimeEndSeconds - kEntityTimeSpanSeconds) * 1000;
+  const int64_t start_ms = (kEntityTimeEndSeconds - options_.span_seconds) * 1000;
   for (size_t i = 0; i < rows; ++i) {
     et.push_back(PickCategory(kEntityTypes, Below(100)));
     uint64_t u = NextRandom() >> 11;
@@ -191,7 +191,7 @@ types::Block EntityDataGenerator::NextBlock(size_t rows) {
     uid.push_back(static_cast<int32_t>(Below(kMaxUserId)) + 1);
     mt.push_back(PickCategory(kMetricTypes, Below(100)));
     mv.push_back(Below(100) < 95 ? 1 : static_cast<int32_t>(Below(9)) + 2);
-    int64_t ms = kStartMs + static_cast<int64_t>(Below(kEntityTimeSpanSeconds * 1000));
+    int64_t ms = start_ms + static_cast<int64_t>(Below(options_.span_seconds * 1000));
     if (options_.datetime) {
       created32->data().push_back(static_cast<uint32_t>(ms / 1000));
     } else {
