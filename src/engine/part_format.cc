@@ -143,6 +143,10 @@ void PutValue(std::string* out, const types::Value& v) {
     case Kind::kString:
       PutLengthPrefixed(out, v.string_value());
       break;
+    case Kind::kArray:
+      PutVarint64(out, v.array_value().size());
+      for (const types::Value& e : v.array_value()) PutValue(out, e);
+      break;
   }
 }
 
@@ -173,6 +177,16 @@ bool GetValue(std::string_view* in, types::Value* v) {
       if (!GetLengthPrefixed(in, &s)) return false;
       *v = types::Value::String(std::string(s));
       return true;
+    case Kind::kArray: {
+      // Each element takes at least its kind byte.
+      if (!GetVarint64(in, &u) || u > in->size()) return false;
+      std::vector<types::Value> elements(u);
+      for (auto& e : elements) {
+        if (!GetValue(in, &e)) return false;
+      }
+      *v = types::Value::Array(std::move(elements));
+      return true;
+    }
   }
   return false;
 }

@@ -120,7 +120,8 @@ Result<std::string_view> OpenEnvelope(std::string_view data, uint32_t magic,
                                       const std::string& path);
 
 // Value <-> bytes, used by part.meta: kind u8, then Int: zigzag varint, UInt: varint,
-// Float: IEEE-754 bits as fixed64, String: length-prefixed bytes, NULL: nothing.
+// Float: IEEE-754 bits as fixed64, String: length-prefixed bytes, NULL: nothing,
+// Array: varint element count, then each element as a Value.
 void PutValue(std::string* out, const types::Value& v);
 bool GetValue(std::string_view* in, types::Value* v);
 

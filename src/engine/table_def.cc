@@ -119,6 +119,11 @@ Result<TableDefPtr> BuildTableDef(const sql::CreateTableStmt& stmt, uint64_t id,
     if (!type.ok()) {
       return type.status().WithContext(fmt::format("column {} (position {})", c.name, c.pos + 1));
     }
+    if ((*type)->is_array()) {
+      return Status::NotSupported(fmt::format(
+          "Column {} has type {}: Array columns cannot be stored in tables yet", c.name,
+          (*type)->name()));
+    }
     cd.type = *type;
     switch (c.default_kind) {
       case sql::ColumnDefaultKind::kNone:

@@ -23,6 +23,7 @@ ColumnPtr Materialize(const Datum& d, size_t rows) {
     case TypeId::kFixedString:
     case TypeId::kLowCardinality:
     case TypeId::kNullable:
+    case TypeId::kArray:
       return types::MakeConstColumn(type, c.GetValue(0), rows);
     default:
       return types::DispatchVector(type->id(), [&](auto* tag) -> ColumnPtr {

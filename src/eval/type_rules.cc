@@ -98,6 +98,13 @@ DataTypePtr LiteralNumberType(const types::Value& v) {
       return DataType::Get(TypeId::kString);
     case types::Value::Kind::kNull:
       return NullLiteralType();
+    case types::Value::Kind::kArray: {
+      // Array of the elements' least supertype; Array(Nothing) when empty.
+      std::vector<DataTypePtr> elements;
+      for (const auto& e : v.array_value()) elements.push_back(LiteralNumberType(e));
+      auto element = LeastSupertype(elements);
+      return DataType::Array(element.ok() ? *element : elements.front());
+    }
   }
   return DataType::Get(TypeId::kFloat64);
 }

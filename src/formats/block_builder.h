@@ -59,7 +59,7 @@ class BlockBuilder {
   const ColumnWriter& writer(size_t i) const { return writers_[i]; }
   // Index of the column named exactly `name`, or -1.
   int Find(std::string_view name) const;
-  bool is_string_like(size_t i) const { return writers_[i].kind >= WriterKind::kString; }
+  bool is_string_like(size_t i) const { return writers_[i].type->is_string_like(); }
 
   // ---- one row ----
   void BeginRow() { ++stamp_; }

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "types/column.h"
+#include "types/convert.h"
 #include "types/datetime.h"
 
 namespace trackhouse::formats {
@@ -26,45 +27,7 @@ void AppendInt(T v, std::string* out) {
   out->append(buf, r.ptr);
 }
 
-void AppendTsvEscaped(std::string_view s, std::string* out) {
-  size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char e;
-    switch (s[i]) {
-      case '\b':
-        e = 'b';
-        break;
-      case '\f':
-        e = 'f';
-        break;
-      case '\n':
-        e = 'n';
-        break;
-      case '\r':
-        e = 'r';
-        break;
-      case '\t':
-        e = 't';
-        break;
-      case '\0':
-        e = '0';
-        break;
-      case '\'':
-        e = '\'';
-        break;
-      case '\\':
-        e = '\\';
-        break;
-      default:
-        continue;
-    }
-    out->append(s.data() + start, i - start);
-    out->push_back('\\');
-    out->push_back(e);
-    start = i + 1;
-  }
-  out->append(s.data() + start, s.size() - start);
-}
+void AppendTsvEscaped(std::string_view s, std::string* out) { types::AppendEscapedText(s, out); }
 
 void AppendCsvQuoted(std::string_view s, std::string* out) {
   out->push_back('"');

@@ -133,6 +133,8 @@ Result<RowBinaryParser::Read> RowBinaryParser::ReadValue(size_t col, const char*
       break;
     case WriterKind::kNullable:
       return Status::Internal("RowBinary: a column writer's type is never Nullable");
+    case WriterKind::kArray:
+      return Status::Internal("RowBinary: tables have no Array columns");
     case WriterKind::kString:
     case WriterKind::kLowCardinality:
     case WriterKind::kFixedString: {

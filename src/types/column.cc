@@ -412,6 +412,116 @@ Status ColumnNullable::Deserialize(std::string_view* in, size_t rows) {
   return nested_->Deserialize(in, rows);
 }
 
+// ---------------- ColumnArray ----------------
+
+void ColumnArray::AppendValue(const Value& v) {
+  if (v.kind() == Value::Kind::kArray) {
+    for (const Value& e : v.array_value()) data_->AppendValue(e);
+  }
+  FinishRow();
+}
+
+void ColumnArray::AppendRange(const Column& src, size_t start, size_t count) {
+  if (count == 0) return;
+  const auto& s = static_cast<const ColumnArray&>(src);
+  uint64_t begin = s.RowBegin(start);
+  uint64_t end = s.offsets_[start + count - 1];
+  uint64_t base = data_->size();
+  data_->AppendRange(*s.data_, begin, end - begin);
+  for (size_t i = 0; i < count; ++i) offsets_.push_back(s.offsets_[start + i] - begin + base);
+}
+
+void ColumnArray::Truncate(size_t n) {
+  offsets_.resize(n);
+  data_->Truncate(n == 0 ? 0 : offsets_[n - 1]);
+}
+
+Value ColumnArray::GetValue(size_t row) const {
+  std::vector<Value> elements;
+  elements.reserve(RowSize(row));
+  for (uint64_t i = RowBegin(row); i < offsets_[row]; ++i) elements.push_back(data_->GetValue(i));
+  return Value::Array(std::move(elements));
+}
+
+int ColumnArray::CompareAt(size_t a, const Column& other, size_t b) const {
+  const auto& o = static_cast<const ColumnArray&>(other);
+  uint64_t na = RowSize(a), nb = o.RowSize(b);
+  uint64_t ia = RowBegin(a), ib = o.RowBegin(b);
+  for (uint64_t i = 0; i < na && i < nb; ++i) {
+    if (int c = data_->CompareAt(ia + i, *o.data_, ib + i)) return c;
+  }
+  return (na > nb) - (na < nb);
+}
+
+uint64_t ColumnArray::HashAt(size_t row, uint64_t seed) const {
+  uint64_t n = RowSize(row);
+  uint64_t h = XXH3_64bits_withSeed(&n, sizeof(n), seed);
+  for (uint64_t i = RowBegin(row); i < offsets_[row]; ++i) h = data_->HashAt(i, h);
+  return h;
+}
+
+ColumnPtr ColumnArray::Permute(const Permutation& perm) const {
+  Permutation elements;
+  auto out = std::make_shared<ColumnArray>(type(), nullptr);
+  out->offsets_.reserve(perm.size());
+  for (uint32_t r : perm) {
+    for (uint64_t i = RowBegin(r); i < offsets_[r]; ++i) {
+      elements.push_back(static_cast<uint32_t>(i));
+    }
+    out->offsets_.push_back(elements.size());
+  }
+  out->data_ = data_->Permute(elements);
+  return out;
+}
+
+ColumnPtr ColumnArray::Filter(const std::vector<uint8_t>& mask) const {
+  std::vector<uint8_t> element_mask(data_->size());
+  auto out = std::make_shared<ColumnArray>(type(), nullptr);
+  uint64_t kept = 0;
+  for (size_t r = 0; r < offsets_.size(); ++r) {
+    if (!mask[r]) continue;
+    for (uint64_t i = RowBegin(r); i < offsets_[r]; ++i) element_mask[i] = 1;
+    kept += RowSize(r);
+    out->offsets_.push_back(kept);
+  }
+  out->data_ = data_->Filter(element_mask);
+  return out;
+}
+
+ColumnPtr ColumnArray::CloneEmpty() const {
+  return std::make_shared<ColumnArray>(type(), data_->CloneEmpty());
+}
+
+void ColumnArray::Serialize(std::string* out) const {
+  for (size_t r = 0; r < offsets_.size(); ++r) PutVarint64(out, RowSize(r));
+  data_->Serialize(out);
+}
+
+Status ColumnArray::Deserialize(std::string_view* in, size_t rows) {
+  size_t old_rows = offsets_.size();
+  uint64_t base = data_->size();
+  uint64_t total = 0;
+  offsets_.reserve(old_rows + rows);
+  for (size_t i = 0; i < rows; ++i) {
+    uint64_t n;
+    // Every element takes at least one byte except in fixed-width-0 columns, which do not
+    // exist, so a count past the remaining bytes is corrupt.
+    if (!GetVarint64(in, &n) || n > in->size() || total + n > in->size()) {
+      offsets_.resize(old_rows);
+      return Status::Corruption(fmt::format("{} column: bad element count of row {}",
+                                            type()->name(), i));
+    }
+    total += n;
+    offsets_.push_back(base + total);
+  }
+  Status s = data_->Deserialize(in, total);
+  if (!s.ok()) {
+    offsets_.resize(old_rows);
+    data_->Truncate(base);
+  }
+  return s;
+}
+
 // ---------------- factories ----------------
 
 ColumnPtr MakeColumn(const DataTypePtr& type) {
@@ -424,6 +534,8 @@ ColumnPtr MakeColumn(const DataTypePtr& type) {
       return std::make_shared<ColumnLowCardinality>(type);
     case TypeId::kNullable:
       return std::make_shared<ColumnNullable>(type, MakeColumn(type->nested()));
+    case TypeId::kArray:
+      return std::make_shared<ColumnArray>(type, MakeColumn(type->nested()));
     default:
       return DispatchVector(type->id(), [&](auto* tag) -> ColumnPtr {
         using T = std::remove_pointer_t<decltype(tag)>;

@@ -8,6 +8,7 @@
 //   ColumnFixedString     N bytes per row
 //   ColumnLowCardinality  dictionary of distinct strings + uint32 index per row
 //   ColumnNullable        nested column + null map
+//   ColumnArray           all rows' elements in one data column + end offset of each row
 #pragma once
 
 #include <cstdint>
@@ -273,6 +274,52 @@ class ColumnNullable final : public Column {
  private:
   ColumnPtr nested_;
   std::vector<uint8_t> null_map_;
+};
+
+// Array(T): the elements of every row, in order, in one column of T (data()), and for each row
+// the offset in data() just past its last element. Row i holds data() rows
+// [offsets()[i-1], offsets()[i]) (from 0 for the first row). A builder appends a row's elements
+// to data() and then calls FinishRow().
+class ColumnArray final : public Column {
+ public:
+  ColumnArray(DataTypePtr type, ColumnPtr data)
+      : Column(std::move(type)), data_(std::move(data)) {}
+
+  size_t size() const override { return offsets_.size(); }
+  size_t ByteSize() const override { return offsets_.capacity() * 8 + data_->ByteSize(); }
+  size_t DataBytes() const override { return offsets_.size() * 8 + data_->DataBytes(); }
+  void Reserve(size_t rows) override { offsets_.reserve(rows); }
+  // The default is the empty array.
+  void AppendDefault() override { FinishRow(); }
+  // Appends the elements of a kArray value (each in T's physical representation); any other
+  // value appends an empty array.
+  void AppendValue(const Value& v) override;
+  void AppendRange(const Column& src, size_t start, size_t count) override;
+  void Truncate(size_t n) override;
+  Value GetValue(size_t row) const override;
+  // Lexicographic by element; an array sorts before the longer arrays it is a prefix of.
+  int CompareAt(size_t a, const Column& other, size_t b) const override;
+  uint64_t HashAt(size_t row, uint64_t seed) const override;
+  ColumnPtr Permute(const Permutation& perm) const override;
+  ColumnPtr Filter(const std::vector<uint8_t>& mask) const override;
+  ColumnPtr CloneEmpty() const override;
+  // Layout: varint element count of each row, then the data column's own serialization.
+  void Serialize(std::string* out) const override;
+  Status Deserialize(std::string_view* in, size_t rows) override;
+
+  // Ends the current row: it holds the elements appended to data() since the previous row.
+  void FinishRow() { offsets_.push_back(data_->size()); }
+  Column& data() { return *data_; }
+  const Column& data() const { return *data_; }
+  const ColumnPtr& data_ptr() const { return data_; }
+  const std::vector<uint64_t>& offsets() const { return offsets_; }
+  // First element of `row` in data(); the row ends at offsets()[row].
+  uint64_t RowBegin(size_t row) const { return row == 0 ? 0 : offsets_[row - 1]; }
+  uint64_t RowSize(size_t row) const { return offsets_[row] - RowBegin(row); }
+
+ private:
+  ColumnPtr data_;
+  std::vector<uint64_t> offsets_;  // end offset of each row in data_
 };
 
 // A new empty column for `type`.

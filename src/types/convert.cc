@@ -106,6 +106,8 @@ Value::Kind PhysicalKind(const DataType& type) {
       return Value::Kind::kString;
     case TypeId::kNullable:
       return PhysicalKind(*type.nested());
+    case TypeId::kArray:
+      return Value::Kind::kArray;
   }
   return Value::Kind::kNull;
 }
@@ -120,6 +122,8 @@ Value DefaultValue(const DataType& type) {
       return type.is_nullable() ? Value() : Value::Float(0);
     case Value::Kind::kString:
       return type.is_nullable() ? Value() : Value::String("");
+    case Value::Kind::kArray:
+      return Value::Array({});
     default:
       return Value();
   }
@@ -133,6 +137,20 @@ Result<Value> ConvertValue(const Value& v, const DataType& type) {
         ch::kTypeMismatch);
   }
   const DataType& t = type.Unwrapped();
+  if (t.is_array() && v.kind() == Value::Kind::kArray) {
+    std::vector<Value> elements;
+    elements.reserve(v.array_value().size());
+    for (const Value& e : v.array_value()) {
+      TH_ASSIGN_OR_RETURN(Value x, ConvertValue(e, *t.nested()));
+      elements.push_back(std::move(x));
+    }
+    return Value::Array(std::move(elements));
+  }
+  if ((v.kind() == Value::Kind::kArray) != t.is_array() && v.kind() != Value::Kind::kString) {
+    return Status::InvalidArgument(
+        fmt::format("Cannot convert {} to {}", v.ToString().substr(0, 200), t.name()),
+        ch::kCannotConvertType);
+  }
   if (v.kind() == Value::Kind::kString && t.id() != TypeId::kString &&
       t.id() != TypeId::kFixedString && t.id() != TypeId::kLowCardinality) {
     return ParseValueText(v.string_value(), t);
@@ -196,6 +214,7 @@ Result<Value> ConvertValue(const Value& v, const DataType& type) {
       return Value::String(std::move(s));
     }
     case TypeId::kNullable:
+    case TypeId::kArray:  // handled above
       break;
   }
   return Status::Internal("unhandled type " + type.name());
@@ -236,6 +255,11 @@ Result<Value> ParseValueText(std::string_view text, const DataType& type) {
       if (!s) return CannotParse(text, type, ch::kCannotParseDateTime);
       return Value::Int(*s);
     }
+    case TypeId::kArray:
+      return Status::NotSupported(
+          fmt::format("Parsing {} from text is not supported: '{}'", type.name(),
+                      text.substr(0, 200)),
+          ch::kNotImplemented);
     case TypeId::kBool: {
       if (text == "true" || text == "1") return Value::UInt(1);
       if (text == "false" || text == "0") return Value::UInt(0);
@@ -271,6 +295,9 @@ void FormatValueText(const Value& v, const DataType& type, std::string* out) {
     case TypeId::kFloat32:
       out->append(fmt::format("{}", static_cast<float>(v.AsFloat())));
       return;
+    case TypeId::kArray:
+      AppendQuotedValueText(v, t, out);
+      return;
     default:
       break;
   }
@@ -304,7 +331,77 @@ void FormatValueText(const Value& v, const DataType& type, std::string* out) {
     case Value::Kind::kNull:
       out->append("\\N");
       return;
+    case Value::Kind::kArray:  // not reached: Array types are formatted above
+      AppendQuotedValueText(v, t, out);
+      return;
   }
+}
+
+void AppendQuotedValueText(const Value& v, const DataType& type, std::string* out) {
+  if (v.is_null()) {
+    out->append("NULL");
+    return;
+  }
+  const DataType& t = type.Unwrapped();
+  if (v.kind() == Value::Kind::kArray) {
+    const DataType& element = t.is_array() ? *t.nested() : t;
+    out->push_back('[');
+    bool first = true;
+    for (const Value& e : v.array_value()) {
+      if (!first) out->push_back(',');
+      first = false;
+      AppendQuotedValueText(e, element, out);
+    }
+    out->push_back(']');
+    return;
+  }
+  if (t.is_string_like() || t.is_time()) {
+    out->push_back('\'');
+    AppendEscapedText(FormatValueText(v, t), out);
+    out->push_back('\'');
+    return;
+  }
+  FormatValueText(v, t, out);
+}
+
+void AppendEscapedText(std::string_view s, std::string* out) {
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char e;
+    switch (s[i]) {
+      case '\b':
+        e = 'b';
+        break;
+      case '\f':
+        e = 'f';
+        break;
+      case '\n':
+        e = 'n';
+        break;
+      case '\r':
+        e = 'r';
+        break;
+      case '\t':
+        e = 't';
+        break;
+      case '\0':
+        e = '0';
+        break;
+      case '\'':
+        e = '\'';
+        break;
+      case '\\':
+        e = '\\';
+        break;
+      default:
+        continue;
+    }
+    out->append(s.data() + start, i - start);
+    out->push_back('\\');
+    out->push_back(e);
+    start = i + 1;
+  }
+  out->append(s.data() + start, s.size() - start);
 }
 
 std::string FormatValueText(const Value& v, const DataType& type) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace trackhouse::types {
 namespace {
 
@@ -44,6 +46,36 @@ TEST(ConvertTest, FormatsText) {
 TEST(ConvertTest, FixedStringTooLong) {
   EXPECT_FALSE(ConvertValue(Value::String("abcdef"), *T("FixedString(4)")).ok());
   EXPECT_TRUE(ConvertValue(Value::String("abcd"), *T("FixedString(4)")).ok());
+}
+
+TEST(ConvertTest, ArraysConvertElementWise) {
+  auto r = ConvertValue(Value::Array({Value::Int(1), Value::String("2"), Value()}),
+                        *T("Array(Nullable(UInt8))"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->ToString(), "[1, 2, NULL]");
+  EXPECT_EQ(r->array_value()[0].kind(), Value::Kind::kUInt);
+  auto bad = ConvertValue(Value::Array({Value::Int(300)}), *T("Array(UInt8)"));
+  EXPECT_EQ(bad.status().clickhouse_code(), ch::kValueIsOutOfRangeOfDataType);
+  EXPECT_EQ(ConvertValue(Value::Array({}), *T("Int32")).status().clickhouse_code(),
+            ch::kCannotConvertType);
+  EXPECT_EQ(ConvertValue(Value::Int(1), *T("Array(Int32)")).status().clickhouse_code(),
+            ch::kCannotConvertType);
+  EXPECT_EQ(PhysicalKind(*T("Array(Int32)")), Value::Kind::kArray);
+  EXPECT_EQ(DefaultValue(*T("Array(Int32)")).ToString(), "[]");
+}
+
+TEST(ConvertTest, ArrayTextQuotesElementsAsClickHouse) {
+  Value v = Value::Array({Value::String("a'b\\c\n"), Value(), Value::String("")});
+  EXPECT_EQ(FormatValueText(v, *T("Array(Nullable(String))")), "['a\\'b\\\\c\\n',NULL,'']");
+  Value dates = Value::Array({Value::UInt(19753)});
+  EXPECT_EQ(FormatValueText(dates, *T("Array(Date)")), "['2024-01-31']");
+  Value nested = Value::Array({Value::Array({Value::Float(1.5), Value::Float(-INFINITY)}),
+                               Value::Array({})});
+  EXPECT_EQ(FormatValueText(nested, *T("Array(Array(Float64))")), "[[1.5,-inf],[]]");
+  Value flags = Value::Array({Value::UInt(1), Value::UInt(0)});
+  EXPECT_EQ(FormatValueText(flags, *T("Array(Bool)")), "[true,false]");
+  EXPECT_EQ(ParseValueText("[1]", *T("Array(Int32)")).status().clickhouse_code(),
+            ch::kNotImplemented);
 }
 
 }  // namespace

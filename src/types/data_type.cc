@@ -83,6 +83,7 @@ size_t DataType::value_width() const {
       return nested_->value_width();
     case TypeId::kString:
     case TypeId::kLowCardinality:
+    case TypeId::kArray:
       return 0;
   }
   return 0;
@@ -124,7 +125,23 @@ DataTypePtr DataType::LowCardinalityString() {
   return t;
 }
 
-Result<DataTypePtr> ParseDataType(std::string_view text) {
+DataTypePtr DataType::Array(DataTypePtr element) {
+  std::string name = "Array(" + element->name() + ")";
+  return std::make_shared<DataType>(TypeId::kArray, std::move(name), 0, 0, std::move(element));
+}
+
+namespace {
+
+// Types nest through Array, Nullable and LowCardinality; deeper text is rejected before the
+// recursion can exhaust the stack.
+constexpr int kMaxTypeDepth = 64;
+
+Result<DataTypePtr> ParseDataTypeAt(std::string_view text, int depth) {
+  if (depth > kMaxTypeDepth) {
+    return Status::InvalidArgument(
+        fmt::format("Data type is nested more than {} levels deep", kMaxTypeDepth),
+        ch::kUnknownType);
+  }
   std::string_view t = Trim(text);
   size_t paren = t.find('(');
   std::string_view family = Trim(t.substr(0, paren));
@@ -180,18 +197,33 @@ Result<DataTypePtr> ParseDataType(std::string_view text) {
     return DataType::FixedString(n);
   }
   if (family == "LowCardinality") {
-    TH_ASSIGN_OR_RETURN(DataTypePtr inner, ParseDataType(args));
+    TH_ASSIGN_OR_RETURN(DataTypePtr inner, ParseDataTypeAt(args, depth + 1));
     if (inner->id() == TypeId::kString) return DataType::LowCardinalityString();
     // LowCardinality of other types stores as the plain type, as ClickHouse allows.
     if (inner->id() == TypeId::kNullable && inner->nested()->id() == TypeId::kString) {
       return Status::NotSupported("LowCardinality(Nullable(String)) is not supported",
                                   ch::kNotImplemented);
     }
+    if (inner->is_array()) {
+      return Status::InvalidArgument(
+          fmt::format("LowCardinality is supported only for numbers, strings, Date or DateTime, "
+                      "but got {}",
+                      inner->name()),
+          ch::kIllegalTypeOfArgument);
+    }
     return inner;
   }
+  if (family == "Array") {
+    if (args.empty()) {
+      return Status::InvalidArgument("Array data type family must have exactly one argument",
+                                     ch::kNumberOfArgumentsDoesntMatch);
+    }
+    TH_ASSIGN_OR_RETURN(DataTypePtr element, ParseDataTypeAt(args, depth + 1));
+    return DataType::Array(std::move(element));
+  }
   if (family == "Nullable") {
-    TH_ASSIGN_OR_RETURN(DataTypePtr inner, ParseDataType(args));
-    if (inner->is_nullable() || inner->id() == TypeId::kLowCardinality) {
+    TH_ASSIGN_OR_RETURN(DataTypePtr inner, ParseDataTypeAt(args, depth + 1));
+    if (inner->is_nullable() || inner->is_array() || inner->id() == TypeId::kLowCardinality) {
       return Status::InvalidArgument(
           fmt::format("Nested type {} cannot be inside Nullable type", inner->name()),
           ch::kIllegalTypeOfArgument);
@@ -202,9 +234,9 @@ Result<DataTypePtr> ParseDataType(std::string_view text) {
     std::string lower(family);
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     auto it = Aliases().find(lower);
-    if (it != Aliases().end()) return ParseDataType(it->second);
+    if (it != Aliases().end()) return ParseDataTypeAt(it->second, depth + 1);
   }
-  static const char* kKnownUnsupported[] = {"Array",  "Tuple",  "Map",       "Decimal",  "UUID",
+  static const char* kKnownUnsupported[] = {"Tuple",  "Map",       "Decimal",  "UUID",
                                             "IPv4",   "IPv6",   "Enum8",     "Enum16",   "Nested",
                                             "Int128", "Int256", "UInt128",   "UInt256",  "Date32",
                                             "JSON",   "Object", "Decimal32", "Decimal64"};
@@ -216,5 +248,9 @@ Result<DataTypePtr> ParseDataType(std::string_view text) {
   }
   return Unknown(family);
 }
+
+}  // namespace
+
+Result<DataTypePtr> ParseDataType(std::string_view text) { return ParseDataTypeAt(text, 0); }
 
 }  // namespace trackhouse::types

@@ -8,6 +8,7 @@
 //   String -> bytes; FixedString(N) -> exactly N bytes (zero padded)
 //   LowCardinality(String) -> dictionary of distinct strings + per-row uint32 index
 //   Nullable(T) -> T's column plus a null map (1 = NULL)
+//   Array(T) -> all rows' elements in one column of T plus the end offset of each row
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,7 @@ enum class TypeId : uint8_t {
   kFixedString,
   kLowCardinality,
   kNullable,
+  kArray,  // last: the range checks below (is_integer, is_time, ...) rely on the order above
 };
 
 class DataType;
@@ -52,10 +54,11 @@ class DataType {
   uint32_t fixed_size() const { return fixed_size_; }
   // DateTime64(p): p (0..9). Otherwise 0.
   uint32_t precision() const { return precision_; }
-  // Nullable(T): T. Otherwise null.
+  // Nullable(T) and Array(T): T. LowCardinality(String): String. Otherwise null.
   const DataTypePtr& nested() const { return nested_; }
 
   bool is_nullable() const { return id_ == TypeId::kNullable; }
+  bool is_array() const { return id_ == TypeId::kArray; }
   bool is_integer() const { return id_ <= TypeId::kUInt64; }
   bool is_signed() const { return id_ <= TypeId::kInt64; }
   bool is_float() const { return id_ == TypeId::kFloat32 || id_ == TypeId::kFloat64; }
@@ -64,7 +67,7 @@ class DataType {
     return id_ == TypeId::kString || id_ == TypeId::kFixedString || id_ == TypeId::kLowCardinality;
   }
   bool is_time() const { return id_ >= TypeId::kDate && id_ <= TypeId::kDateTime64; }
-  // Bytes per value for fixed-width physical types; 0 for String and LowCardinality.
+  // Bytes per value for fixed-width physical types; 0 for String, LowCardinality and Array.
   size_t value_width() const;
   // The type with Nullable stripped (itself when not Nullable).
   const DataType& Unwrapped() const { return nested_ && is_nullable() ? *nested_ : *this; }
@@ -77,6 +80,8 @@ class DataType {
   static DataTypePtr DateTime64(uint32_t precision);
   static DataTypePtr Nullable(DataTypePtr nested);
   static DataTypePtr LowCardinalityString();
+  // Array(element); element may itself be an Array or a Nullable.
+  static DataTypePtr Array(DataTypePtr element);
 
   DataType(TypeId id, std::string name, uint32_t fixed_size, uint32_t precision, DataTypePtr nested)
       : id_(id),

@@ -29,8 +29,41 @@ TEST(DataTypeTest, UnknownTypeNamesIt) {
   EXPECT_FALSE(ParseDataType("DateTime64(12)").ok());
   EXPECT_FALSE(ParseDataType("FixedString(0)").ok());
   EXPECT_FALSE(ParseDataType("Nullable(Nullable(Int8))").ok());
-  EXPECT_FALSE(ParseDataType("Array(String)").ok());
+  EXPECT_FALSE(ParseDataType("Tuple(String)").ok());
   EXPECT_FALSE(ParseDataType("Int32(").ok());
+}
+
+TEST(DataTypeTest, ParsesNestedArrays) {
+  auto r = ParseDataType("Array( Array(Nullable(String)) )");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const DataTypePtr& t = *r;
+  EXPECT_EQ(t->name(), "Array(Array(Nullable(String)))");
+  EXPECT_TRUE(t->is_array());
+  EXPECT_FALSE(t->is_integer());
+  EXPECT_FALSE(t->is_numeric());
+  EXPECT_FALSE(t->is_time());
+  EXPECT_EQ(t->value_width(), 0u);
+  ASSERT_TRUE(t->nested()->is_array());
+  EXPECT_EQ(t->nested()->nested()->name(), "Nullable(String)");
+  EXPECT_TRUE(DataType::Array(DataType::Get(TypeId::kUInt8))->Equals(**ParseDataType("Array(UInt8)")));
+  // Array(LowCardinality(String)) keeps the dictionary-encoded element type.
+  EXPECT_EQ((*ParseDataType("Array(LowCardinality(String))"))->nested()->id(),
+            TypeId::kLowCardinality);
+}
+
+TEST(DataTypeTest, RejectsMisplacedArrays) {
+  EXPECT_EQ(ParseDataType("Nullable(Array(Int8))").status().clickhouse_code(),
+            ch::kIllegalTypeOfArgument);
+  EXPECT_EQ(ParseDataType("LowCardinality(Array(String))").status().clickhouse_code(),
+            ch::kIllegalTypeOfArgument);
+  EXPECT_EQ(ParseDataType("Array()").status().clickhouse_code(),
+            ch::kNumberOfArgumentsDoesntMatch);
+  EXPECT_EQ(ParseDataType("Array(Strin)").status().clickhouse_code(), ch::kUnknownType);
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) deep += "Array(";
+  deep += "UInt8";
+  deep.append(100000, ')');
+  EXPECT_EQ(ParseDataType(deep).status().clickhouse_code(), ch::kUnknownType);
 }
 
 }  // namespace

@@ -46,6 +46,15 @@ double Value::AsFloat() const {
 int Value::Compare(const Value& o) const {
   Kind a = kind(), b = o.kind();
   if (a == Kind::kNull || b == Kind::kNull) return (a != Kind::kNull) - (b != Kind::kNull);
+  if (a == Kind::kArray || b == Kind::kArray) {
+    if (a != b) return a == Kind::kArray ? 1 : -1;
+    const auto& x = array_value();
+    const auto& y = o.array_value();
+    for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
+      if (int c = x[i].Compare(y[i])) return c;
+    }
+    return (x.size() > y.size()) - (x.size() < y.size());
+  }
   if (a == Kind::kString || b == Kind::kString) {
     if (a != b) return a == Kind::kString ? 1 : -1;
     int c = string_value().compare(o.string_value());
@@ -78,6 +87,14 @@ std::string Value::ToString() const {
       return fmt::format("{}", float_value());
     case Kind::kString:
       return "'" + string_value() + "'";
+    case Kind::kArray: {
+      std::string out = "[";
+      for (const Value& e : array_value()) {
+        if (out.size() > 1) out += ", ";
+        out += e.ToString();
+      }
+      return out + "]";
+    }
   }
   return "";
 }
