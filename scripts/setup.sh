@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Shared set-up of run.sh and test.sh: installs the Debian bookworm packages trackhouse needs
-# (only those missing; `apt-get update` only when something is missing), then configures and
-# builds build/ with Ninja (RelWithDebInfo). Idempotent: a second run only rebuilds what changed.
+# (only those missing; `apt-get update` only when something is missing), the npm packages of the
+# client compatibility suite (tests/compat/node, `npm ci` only when its lock file changed), then
+# configures and builds build/ with Ninja (RelWithDebInfo). Idempotent: a second run only
+# rebuilds what changed.
 #
 # Usage: scripts/setup.sh            (or `source scripts/setup.sh` from another script)
 # Environment: BUILD_DIR (default build), BUILD_TYPE (default RelWithDebInfo),
@@ -21,6 +23,10 @@ PACKAGES=(
   clang libclang-rt-14-dev
   clickhouse-server clickhouse-client curl python3
 )
+# Node.js and npm run tests/compat/node. A machine may have them from elsewhere already (a nodejs
+# package that bundles npm and conflicts with Debian's npm): apt is asked only for what is missing.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 th_missing_packages() {
   local missing=()
@@ -49,6 +55,21 @@ th_install() {
   $sudo apt-get install -y --no-install-recommends $missing
 }
 
+# `npm ci` in tests/compat/node when node_modules is missing or package-lock.json changed since
+# the last install (its hash is kept in node_modules/.trackhouse-lock-sha256).
+th_node_deps() {
+  local dir="$ROOT/tests/compat/node"
+  local stamp="$dir/node_modules/.trackhouse-lock-sha256"
+  local want
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  echo "setup: npm ci in tests/compat/node"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" >"$stamp"
+}
+
 th_build() {
   local args=(-S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE")
   if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
@@ -61,6 +82,7 @@ th_build() {
 
 th_setup() {
   th_install
+  th_node_deps
   th_build
 }
 
