@@ -27,6 +27,12 @@ std::string UrlEncode(const std::string& s) {
 
 HttpResponse HttpRequest(uint16_t port, const std::string& method, const std::string& target,
                          const std::string& body, int timeout_ms) {
+  return HttpRequest(port, method, target, {}, body, timeout_ms);
+}
+
+HttpResponse HttpRequest(uint16_t port, const std::string& method, const std::string& target,
+                         const std::vector<std::pair<std::string, std::string>>& headers,
+                         const std::string& body, int timeout_ms) {
   HttpResponse resp;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return resp;
@@ -38,9 +44,9 @@ HttpResponse HttpRequest(uint16_t port, const std::string& method, const std::st
     close(fd);
     return resp;
   }
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-                    "Connection: close\r\nContent-Length: " + std::to_string(body.size()) +
-                    "\r\n\r\n" + body;
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (const auto& [name, value] : headers) req += name + ": " + value + "\r\n";
+  req += "Connection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   size_t sent = 0;
   while (sent < req.size()) {
     ssize_t n = send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace trackhouse::testing {
 
@@ -14,6 +16,10 @@ struct HttpResponse {
 };
 
 HttpResponse HttpRequest(uint16_t port, const std::string& method, const std::string& target,
+                         const std::string& body, int timeout_ms = 10000);
+// The same with extra request headers (name, value).
+HttpResponse HttpRequest(uint16_t port, const std::string& method, const std::string& target,
+                         const std::vector<std::pair<std::string, std::string>>& headers,
                          const std::string& body, int timeout_ms = 10000);
 
 // Percent-encodes a string for a URL query argument.
