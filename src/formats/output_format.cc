@@ -6,28 +6,20 @@
 #include <cstring>
 #include <type_traits>
 
+#include "common/coding.h"
+#include "formats/output_cells.h"
+#include "formats/pretty_format.h"
 #include "types/column.h"
 #include "types/convert.h"
 #include "types/datetime.h"
 
 namespace trackhouse::formats {
-namespace {
 
 using types::Column;
 using types::DataType;
 using types::TypeId;
 
-// How a cell is quoted and escaped.
-enum class Dialect { kTsv, kCsv, kJson, kPretty };
-
-template <typename T>
-void AppendInt(T v, std::string* out) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out->append(buf, r.ptr);
-}
-
-void AppendTsvEscaped(std::string_view s, std::string* out) { types::AppendEscapedText(s, out); }
+// ---------------- string quoting ----------------
 
 void AppendCsvQuoted(std::string_view s, std::string* out) {
   out->push_back('"');
@@ -42,8 +34,85 @@ void AppendCsvQuoted(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+namespace {
+
+// Whether bytes[0..len) is one well-formed UTF-8 sequence (no overlong forms, no surrogates,
+// nothing past U+10FFFF).
+bool IsLegalUtf8(const unsigned char* bytes, size_t len) {
+  unsigned char lead = bytes[0];
+  if (len == 1) return lead < 0x80;
+  for (size_t i = 2; i < len; ++i) {
+    if (bytes[i] < 0x80 || bytes[i] > 0xBF) return false;
+  }
+  unsigned char second = bytes[1];
+  if (second > 0xBF) return false;
+  switch (lead) {
+    case 0xE0:
+      if (second < 0xA0) return false;
+      break;
+    case 0xED:
+      if (second > 0x9F) return false;
+      break;
+    case 0xF0:
+      if (second < 0x90) return false;
+      break;
+    case 0xF4:
+      if (second > 0x8F) return false;
+      break;
+    default:
+      if (second < 0x80) return false;
+  }
+  return lead >= 0xC2 && lead <= 0xF4;
+}
+
+// The length a UTF-8 lead byte announces (continuation bytes count as 1, 0xF8.. as 5 or 6).
+size_t Utf8SequenceLength(unsigned char lead) {
+  if (lead < 0xC0) return 1;
+  if (lead < 0xE0) return 2;
+  if (lead < 0xF0) return 3;
+  if (lead < 0xF8) return 4;
+  return lead < 0xFC ? 5 : 6;
+}
+
+// s with every invalid UTF-8 byte replaced by U+FFFD; consecutive bad bytes give one
+// replacement (ClickHouse's WriteBufferValidUTF8 with grouped replacements).
+std::string ValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 3);
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t i = 0;
+  bool just_replaced = false;
+  while (i < s.size()) {
+    size_t len = Utf8SequenceLength(p[i]);
+    if (len <= 4 && i + len <= s.size() && IsLegalUtf8(p + i, len)) {
+      out.append(s.data() + i, len);
+      i += len;
+      just_replaced = false;
+      continue;
+    }
+    if (!just_replaced) out.append("\xEF\xBF\xBD");
+    just_replaced = true;
+    ++i;
+  }
+  return out;
+}
+
+bool IsAscii(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 // ClickHouse's writeJSONString with output_format_json_escape_forward_slashes=1 (the default).
-void AppendJsonString(std::string_view s, std::string* out) {
+void AppendJsonString(std::string_view s, bool validate_utf8, std::string* out) {
+  std::string valid;
+  if (validate_utf8 && !IsAscii(s)) {
+    valid = ValidUtf8(s);
+    s = valid;
+  }
   out->push_back('"');
   size_t start = 0;
   auto flush = [&](size_t i) { out->append(s.data() + start, i - start); };
@@ -102,28 +171,32 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-void AppendString(std::string_view s, Dialect d, std::string* out) {
+// ---------------- cells ----------------
+
+namespace {
+
+void AppendString(std::string_view s, Dialect d, bool validate_utf8, std::string* out) {
   switch (d) {
     case Dialect::kTsv:
+      types::AppendEscapedText(s, out);
+      break;
+    case Dialect::kTsvRaw:
     case Dialect::kPretty:
-      AppendTsvEscaped(s, out);
+      out->append(s);
       break;
     case Dialect::kCsv:
       AppendCsvQuoted(s, out);
       break;
     case Dialect::kJson:
-      AppendJsonString(s, out);
+      AppendJsonString(s, validate_utf8, out);
+      break;
+    case Dialect::kQuoted:
+      out->push_back('\'');
+      types::AppendEscapedText(s, out);
+      out->push_back('\'');
       break;
   }
 }
-
-// One column of a block, rendered cell by cell. The type switch happens once per column per
-// block (MakeCell); the per-row call is a virtual call into a loop-free typed body.
-class Cell {
- public:
-  virtual ~Cell() = default;
-  virtual void Append(size_t row, std::string* out) const = 0;
-};
 
 template <typename T>
 class NumberCell final : public Cell {
@@ -142,8 +215,10 @@ class NumberCell final : public Cell {
           out->append("null");
           return;
         }
+        // Quoted denormals keep the sign, NaN's included: 0/0 is "-nan" on x86.
         out->push_back('"');
-        AppendClickHouseFloat(v, std::is_same_v<T, float>, out);
+        if (std::signbit(v)) out->push_back('-');
+        out->append(std::isnan(v) ? "nan" : "inf");
         out->push_back('"');
         return;
       }
@@ -173,7 +248,8 @@ class BoolCell final : public Cell {
   const std::vector<uint8_t>& data_;
 };
 
-// Date, DateTime, DateTime64: plain text in TSV, in double quotes in CSV and JSON.
+// Date, DateTime, DateTime64: plain in TSV and Pretty, "quoted" in CSV and JSON, 'quoted' as an
+// array element.
 template <typename T>
 class TimeCell final : public Cell {
  public:
@@ -181,9 +257,11 @@ class TimeCell final : public Cell {
       : data_(data),
         id_(id),
         precision_(precision),
-        quote_(d == Dialect::kCsv || d == Dialect::kJson) {}
+        quote_(d == Dialect::kCsv || d == Dialect::kJson ? '"'
+               : d == Dialect::kQuoted                   ? '\''
+                                                         : '\0') {}
   void Append(size_t row, std::string* out) const override {
-    if (quote_) out->push_back('"');
+    if (quote_) out->push_back(quote_);
     switch (id_) {
       case TypeId::kDate:
         out->append(types::FormatDate(data_[row]));
@@ -195,37 +273,35 @@ class TimeCell final : public Cell {
         out->append(types::FormatDateTime64(data_[row], precision_));
         break;
     }
-    if (quote_) out->push_back('"');
+    if (quote_) out->push_back(quote_);
   }
 
  private:
   const std::vector<T>& data_;
   TypeId id_;
   uint32_t precision_;
-  bool quote_;
+  char quote_;
 };
 
 template <typename ColumnT>
 class StringCell final : public Cell {
  public:
-  StringCell(const ColumnT& col, Dialect d) : col_(col), dialect_(d) {}
+  StringCell(const ColumnT& col, Dialect d, bool validate_utf8)
+      : col_(col), dialect_(d), validate_utf8_(validate_utf8) {}
   void Append(size_t row, std::string* out) const override {
-    AppendString(col_.View(row), dialect_, out);
+    AppendString(col_.View(row), dialect_, validate_utf8_, out);
   }
 
  private:
   const ColumnT& col_;
   Dialect dialect_;
+  bool validate_utf8_;
 };
 
 class NullableCell final : public Cell {
  public:
   NullableCell(const std::vector<uint8_t>& null_map, std::unique_ptr<Cell> nested, Dialect d)
-      : null_map_(null_map),
-        nested_(std::move(nested)),
-        null_text_(d == Dialect::kJson     ? "null"
-                   : d == Dialect::kPretty ? "\u1d3a\u1d41\u1d38\u1d38"  // ᴺᵁᴸᴸ
-                                           : "\\N") {}
+      : null_map_(null_map), nested_(std::move(nested)), null_text_(NullText(d)) {}
   void Append(size_t row, std::string* out) const override {
     if (null_map_[row]) {
       out->append(null_text_);
@@ -235,28 +311,80 @@ class NullableCell final : public Cell {
   }
 
  private:
+  static std::string_view NullText(Dialect d) {
+    switch (d) {
+      case Dialect::kJson:
+        return "null";
+      case Dialect::kPretty:
+        return "\u1d3a\u1d41\u1d38\u1d38";  // ᴺᵁᴸᴸ
+      case Dialect::kQuoted:
+        return "NULL";
+      default:
+        return "\\N";
+    }
+  }
+
   const std::vector<uint8_t>& null_map_;
   std::unique_ptr<Cell> nested_;
   std::string_view null_text_;
 };
 
+// Array(T): [e1,e2] with the elements in JSON in JSON formats and as SQL literals elsewhere; CSV
+// puts the whole text in double quotes.
+class ArrayCell final : public Cell {
+ public:
+  ArrayCell(const types::ColumnArray& col, std::unique_ptr<Cell> element, Dialect d)
+      : col_(col), element_(std::move(element)), csv_(d == Dialect::kCsv) {}
+  void Append(size_t row, std::string* out) const override {
+    if (!csv_) {
+      AppendElements(row, out);
+      return;
+    }
+    std::string text;
+    AppendElements(row, &text);
+    AppendCsvQuoted(text, out);
+  }
+
+ private:
+  void AppendElements(size_t row, std::string* out) const {
+    out->push_back('[');
+    for (uint64_t i = col_.RowBegin(row); i < col_.offsets()[row]; ++i) {
+      if (i != col_.RowBegin(row)) out->push_back(',');
+      element_->Append(i, out);
+    }
+    out->push_back(']');
+  }
+
+  const types::ColumnArray& col_;
+  std::unique_ptr<Cell> element_;
+  bool csv_;
+};
+
+}  // namespace
+
 std::unique_ptr<Cell> MakeCell(const Column& col, const DataType& type, Dialect d,
-                               const OutputOptions& o) {
+                               const OutputOptions& o, bool validate_utf8) {
   switch (type.id()) {
     case TypeId::kNullable: {
       const auto& n = static_cast<const types::ColumnNullable&>(col);
-      return std::make_unique<NullableCell>(n.null_map(),
-                                            MakeCell(n.nested(), *type.nested(), d, o), d);
+      return std::make_unique<NullableCell>(
+          n.null_map(), MakeCell(n.nested(), *type.nested(), d, o, validate_utf8), d);
+    }
+    case TypeId::kArray: {
+      const auto& a = static_cast<const types::ColumnArray&>(col);
+      Dialect element = d == Dialect::kJson ? Dialect::kJson : Dialect::kQuoted;
+      return std::make_unique<ArrayCell>(
+          a, MakeCell(a.data(), *type.nested(), element, o, validate_utf8), d);
     }
     case TypeId::kString:
       return std::make_unique<StringCell<types::ColumnString>>(
-          static_cast<const types::ColumnString&>(col), d);
+          static_cast<const types::ColumnString&>(col), d, validate_utf8);
     case TypeId::kFixedString:
       return std::make_unique<StringCell<types::ColumnFixedString>>(
-          static_cast<const types::ColumnFixedString&>(col), d);
+          static_cast<const types::ColumnFixedString&>(col), d, validate_utf8);
     case TypeId::kLowCardinality:
       return std::make_unique<StringCell<types::ColumnLowCardinality>>(
-          static_cast<const types::ColumnLowCardinality&>(col), d);
+          static_cast<const types::ColumnLowCardinality&>(col), d, validate_utf8);
     case TypeId::kBool:
       return std::make_unique<BoolCell>(
           static_cast<const types::ColumnVector<uint8_t>&>(col).data());
@@ -277,12 +405,18 @@ std::unique_ptr<Cell> MakeCell(const Column& col, const DataType& type, Dialect 
   }
 }
 
+namespace {
+
+// ---------------- TabSeparated, CSV and JSON ----------------
+
 enum class Kind {
   kTsv,
+  kTsvRaw,
   kTsvWithNames,
   kTsvWithNamesAndTypes,
   kCsv,
   kCsvWithNames,
+  kCsvWithNamesAndTypes,
   kJsonEachRow,
   kJsonCompactEachRow,
   kJson,
@@ -295,40 +429,47 @@ Dialect DialectOf(Kind k) {
     case Kind::kTsvWithNames:
     case Kind::kTsvWithNamesAndTypes:
       return Dialect::kTsv;
+    case Kind::kTsvRaw:
+      return Dialect::kTsvRaw;
     case Kind::kCsv:
     case Kind::kCsvWithNames:
+    case Kind::kCsvWithNamesAndTypes:
       return Dialect::kCsv;
     default:
       return Dialect::kJson;
   }
 }
 
-// All the text formats: they differ only in header, row framing and trailer.
+// All the text formats: they differ only in header, row framing, totals and trailer.
 class TextOutputFormat final : public OutputFormat {
  public:
   TextOutputFormat(Kind kind, OutputOptions options)
-      : kind_(kind), dialect_(DialectOf(kind)), options_(options) {}
+      : kind_(kind),
+        dialect_(DialectOf(kind)),
+        options_(options),
+        // JSON and JSONCompact always emit valid UTF-8; the EachRow formats pass bytes through
+        // (output_format_json_validate_utf8=0).
+        validate_utf8_(kind == Kind::kJson || kind == Kind::kJsonCompact) {}
 
   void Begin(const std::vector<std::string>& names, const std::vector<types::DataTypePtr>& types,
              std::string* out) override {
     json_keys_.clear();
     for (const auto& n : names) {
       std::string key;
-      AppendJsonString(n, &key);
+      AppendJsonString(n, validate_utf8_, &key);
       json_keys_.push_back(std::move(key));
     }
+    std::vector<std::string> type_names;
+    for (const auto& t : types) type_names.push_back(t->name());
     switch (kind_) {
-      case Kind::kTsvWithNamesAndTypes:
       case Kind::kTsvWithNames:
-        WriteHeaderLine(names, '\t', out);
-        if (kind_ == Kind::kTsvWithNamesAndTypes) {
-          std::vector<std::string> type_names;
-          for (const auto& t : types) type_names.push_back(t->name());
-          WriteHeaderLine(type_names, '\t', out);
-        }
-        break;
       case Kind::kCsvWithNames:
-        WriteHeaderLine(names, ',', out);
+        WriteHeaderLine(names, out);
+        break;
+      case Kind::kTsvWithNamesAndTypes:
+      case Kind::kCsvWithNamesAndTypes:
+        WriteHeaderLine(names, out);
+        WriteHeaderLine(type_names, out);
         break;
       case Kind::kJson:
       case Kind::kJsonCompact:
@@ -338,7 +479,7 @@ class TextOutputFormat final : public OutputFormat {
           out->append("\t\t{\n\t\t\t\"name\": ");
           out->append(json_keys_[i]);
           out->append(",\n\t\t\t\"type\": ");
-          AppendJsonString(types[i]->name(), out);
+          AppendJsonString(type_names[i], false, out);
           out->append("\n\t\t}");
         }
         out->append("\n\t],\n\n\t\"data\":\n\t[\n");
@@ -351,30 +492,12 @@ class TextOutputFormat final : public OutputFormat {
   void Write(const types::Block& block, std::string* out) override {
     size_t rows = block.rows();
     if (rows == 0) return;
-    std::vector<std::unique_ptr<Cell>> cells;
-    cells.reserve(block.num_columns());
-    for (const auto& c : block.columns()) {
-      cells.push_back(MakeCell(*c.column, *c.type, dialect_, options_));
-    }
-    size_t n = cells.size();
+    std::vector<std::unique_ptr<Cell>> cells = MakeCells(block);
     for (size_t r = 0; r < rows; ++r) {
       switch (kind_) {
-        case Kind::kTsv:
-        case Kind::kTsvWithNames:
-        case Kind::kTsvWithNamesAndTypes:
-        case Kind::kCsv:
-        case Kind::kCsvWithNames: {
-          char sep = dialect_ == Dialect::kTsv ? '\t' : ',';
-          for (size_t c = 0; c < n; ++c) {
-            if (c > 0) out->push_back(sep);
-            cells[c]->Append(r, out);
-          }
-          out->push_back('\n');
-          break;
-        }
         case Kind::kJsonEachRow:
           out->push_back('{');
-          for (size_t c = 0; c < n; ++c) {
+          for (size_t c = 0; c < cells.size(); ++c) {
             if (c > 0) out->push_back(',');
             out->append(json_keys_[c]);
             out->push_back(':');
@@ -383,42 +506,61 @@ class TextOutputFormat final : public OutputFormat {
           out->append("}\n");
           break;
         case Kind::kJsonCompactEachRow:
-          out->push_back('[');
-          for (size_t c = 0; c < n; ++c) {
-            if (c > 0) out->append(", ");
-            cells[c]->Append(r, out);
-          }
-          out->append("]\n");
+          WriteCompactRow(cells, r, out);
+          out->push_back('\n');
           break;
         case Kind::kJson:
           if (rows_ > 0) out->append(",\n");
           out->append("\t\t{");
-          for (size_t c = 0; c < n; ++c) {
-            out->append(c > 0 ? ",\n\t\t\t" : "\n\t\t\t");
-            out->append(json_keys_[c]);
-            out->append(": ");
-            cells[c]->Append(r, out);
-          }
+          WriteObjectFields(cells, r, "\n\t\t\t", out);
           out->append("\n\t\t}");
           break;
         case Kind::kJsonCompact:
           if (rows_ > 0) out->append(",\n");
-          out->append("\t\t[");
-          for (size_t c = 0; c < n; ++c) {
-            if (c > 0) out->append(", ");
-            cells[c]->Append(r, out);
-          }
-          out->push_back(']');
+          out->append("\t\t");
+          WriteCompactRow(cells, r, out);
+          break;
+        default:
+          WriteSeparatedRow(cells, r, out);
           break;
       }
       ++rows_;
     }
   }
 
+  void WriteTotals(const types::Block& totals, std::string* out) override {
+    if (totals.rows() == 0) return;
+    std::vector<std::unique_ptr<Cell>> cells = MakeCells(totals);
+    switch (kind_) {
+      case Kind::kJsonEachRow:
+      case Kind::kJsonCompactEachRow:
+        return;  // ClickHouse writes no totals in these formats
+      case Kind::kJson:
+        // Ends "data" here; Finish then continues after the totals.
+        out->append("\n\t],\n\n\t\"totals\":\n\t{");
+        WriteObjectFields(cells, 0, "\n\t\t", out);
+        out->append("\n\t}");
+        break;
+      case Kind::kJsonCompact:
+        out->append("\n\t],\n\n\t\"totals\": ");
+        WriteCompactRow(cells, 0, out);
+        break;
+      default:
+        out->push_back('\n');
+        WriteSeparatedRow(cells, 0, out);
+        return;
+    }
+    totals_written_ = true;
+  }
+
   void Finish(const Stats& stats, std::string* out) override {
     if (kind_ != Kind::kJson && kind_ != Kind::kJsonCompact) return;
-    out->append("\n\t],\n\n\t\"rows\": ");
+    out->append(totals_written_ ? ",\n\n\t\"rows\": " : "\n\t],\n\n\t\"rows\": ");
     AppendInt(rows_, out);
+    if (stats.rows_before_limit_at_least) {
+      out->append(",\n\n\t\"rows_before_limit_at_least\": ");
+      AppendInt(*stats.rows_before_limit_at_least, out);
+    }
     out->append(",\n\n\t\"statistics\":\n\t{\n\t\t\"elapsed\": ");
     AppendClickHouseFloat(stats.elapsed_s, false, out);
     out->append(",\n\t\t\"rows_read\": ");
@@ -431,12 +573,14 @@ class TextOutputFormat final : public OutputFormat {
   std::string_view content_type() const override {
     switch (kind_) {
       case Kind::kTsv:
+      case Kind::kTsvRaw:
       case Kind::kTsvWithNames:
       case Kind::kTsvWithNamesAndTypes:
         return "text/tab-separated-values; charset=UTF-8";
       case Kind::kCsv:
         return "text/csv; charset=UTF-8; header=absent";
       case Kind::kCsvWithNames:
+      case Kind::kCsvWithNamesAndTypes:
         return "text/csv; charset=UTF-8; header=present";
       case Kind::kJsonEachRow:
         return "application/x-ndjson; charset=UTF-8";
@@ -446,10 +590,52 @@ class TextOutputFormat final : public OutputFormat {
   }
 
  private:
-  void WriteHeaderLine(const std::vector<std::string>& fields, char sep, std::string* out) {
+  std::vector<std::unique_ptr<Cell>> MakeCells(const types::Block& block) const {
+    std::vector<std::unique_ptr<Cell>> cells;
+    cells.reserve(block.num_columns());
+    for (const auto& c : block.columns()) {
+      cells.push_back(MakeCell(*c.column, *c.type, dialect_, options_, validate_utf8_));
+    }
+    return cells;
+  }
+
+  void WriteSeparatedRow(const std::vector<std::unique_ptr<Cell>>& cells, size_t r,
+                         std::string* out) const {
+    char sep = dialect_ == Dialect::kCsv ? ',' : '\t';
+    for (size_t c = 0; c < cells.size(); ++c) {
+      if (c > 0) out->push_back(sep);
+      cells[c]->Append(r, out);
+    }
+    out->push_back('\n');
+  }
+
+  // [v1, v2, ...]
+  static void WriteCompactRow(const std::vector<std::unique_ptr<Cell>>& cells, size_t r,
+                              std::string* out) {
+    out->push_back('[');
+    for (size_t c = 0; c < cells.size(); ++c) {
+      if (c > 0) out->append(", ");
+      cells[c]->Append(r, out);
+    }
+    out->push_back(']');
+  }
+
+  // "k1": v1,<indent>"k2": v2 (each field preceded by `indent`).
+  void WriteObjectFields(const std::vector<std::unique_ptr<Cell>>& cells, size_t r,
+                         std::string_view indent, std::string* out) const {
+    for (size_t c = 0; c < cells.size(); ++c) {
+      if (c > 0) out->push_back(',');
+      out->append(indent);
+      out->append(json_keys_[c]);
+      out->append(": ");
+      cells[c]->Append(r, out);
+    }
+  }
+
+  void WriteHeaderLine(const std::vector<std::string>& fields, std::string* out) const {
     for (size_t i = 0; i < fields.size(); ++i) {
-      if (i > 0) out->push_back(sep);
-      AppendString(fields[i], dialect_, out);
+      if (i > 0) out->push_back(dialect_ == Dialect::kCsv ? ',' : '\t');
+      AppendString(fields[i], dialect_, false, out);
     }
     out->push_back('\n');
   }
@@ -457,96 +643,145 @@ class TextOutputFormat final : public OutputFormat {
   Kind kind_;
   Dialect dialect_;
   OutputOptions options_;
+  bool validate_utf8_;
   std::vector<std::string> json_keys_;  // column names as JSON strings, quotes included
   uint64_t rows_ = 0;                   // rows written so far
+  bool totals_written_ = false;         // JSON: "data" was closed by WriteTotals
 };
 
-// Display width of UTF-8 text: one column per code point.
-size_t DisplayWidth(std::string_view s) {
-  size_t w = 0;
-  for (char c : s) w += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return w;
-}
+// ---------------- RowBinary ----------------
 
-void AppendRepeated(std::string_view s, size_t n, std::string* out) {
-  for (size_t i = 0; i < n; ++i) out->append(s);
-}
-
-// PrettyCompact as ClickHouse writes it without colour (HTTP, or a client not on a terminal):
-// one box-drawn table per block, numbers right-aligned, row numbers on the left
-// (output_format_pretty_row_numbers=1, the default since ClickHouse 24.x).
-class PrettyCompactOutputFormat final : public OutputFormat {
+// Appends rows [0, rows) of `col` in RowBinary encoding, row by row into per-row buffers would
+// be slow; instead each column appends its value for one row (Append) in turn.
+class BinaryCell {
  public:
-  explicit PrettyCompactOutputFormat(OutputOptions options) : options_(options) {}
+  virtual ~BinaryCell() = default;
+  virtual void Append(size_t row, std::string* out) const = 0;
+};
+
+template <typename T>
+class BinaryFixedCell final : public BinaryCell {
+ public:
+  explicit BinaryFixedCell(const std::vector<T>& data) : data_(data) {}
+  void Append(size_t row, std::string* out) const override {
+    out->append(reinterpret_cast<const char*>(&data_[row]), sizeof(T));  // little-endian host
+  }
+
+ private:
+  const std::vector<T>& data_;
+};
+
+template <typename ColumnT>
+class BinaryStringCell final : public BinaryCell {
+ public:
+  explicit BinaryStringCell(const ColumnT& col) : col_(col) {}
+  void Append(size_t row, std::string* out) const override {
+    std::string_view s = col_.View(row);
+    PutVarint64(out, s.size());
+    out->append(s);
+  }
+
+ private:
+  const ColumnT& col_;
+};
+
+class BinaryFixedStringCell final : public BinaryCell {
+ public:
+  explicit BinaryFixedStringCell(const types::ColumnFixedString& col) : col_(col) {}
+  void Append(size_t row, std::string* out) const override { out->append(col_.View(row)); }
+
+ private:
+  const types::ColumnFixedString& col_;
+};
+
+class BinaryNullableCell final : public BinaryCell {
+ public:
+  BinaryNullableCell(const std::vector<uint8_t>& null_map, std::unique_ptr<BinaryCell> nested)
+      : null_map_(null_map), nested_(std::move(nested)) {}
+  void Append(size_t row, std::string* out) const override {
+    out->push_back(null_map_[row] ? 1 : 0);
+    if (!null_map_[row]) nested_->Append(row, out);
+  }
+
+ private:
+  const std::vector<uint8_t>& null_map_;
+  std::unique_ptr<BinaryCell> nested_;
+};
+
+class BinaryArrayCell final : public BinaryCell {
+ public:
+  BinaryArrayCell(const types::ColumnArray& col, std::unique_ptr<BinaryCell> element)
+      : col_(col), element_(std::move(element)) {}
+  void Append(size_t row, std::string* out) const override {
+    PutVarint64(out, col_.RowSize(row));
+    for (uint64_t i = col_.RowBegin(row); i < col_.offsets()[row]; ++i) element_->Append(i, out);
+  }
+
+ private:
+  const types::ColumnArray& col_;
+  std::unique_ptr<BinaryCell> element_;
+};
+
+std::unique_ptr<BinaryCell> MakeBinaryCell(const Column& col, const DataType& type) {
+  switch (type.id()) {
+    case TypeId::kNullable: {
+      const auto& n = static_cast<const types::ColumnNullable&>(col);
+      return std::make_unique<BinaryNullableCell>(n.null_map(),
+                                                  MakeBinaryCell(n.nested(), *type.nested()));
+    }
+    case TypeId::kArray: {
+      const auto& a = static_cast<const types::ColumnArray&>(col);
+      return std::make_unique<BinaryArrayCell>(a, MakeBinaryCell(a.data(), *type.nested()));
+    }
+    case TypeId::kString:
+      return std::make_unique<BinaryStringCell<types::ColumnString>>(
+          static_cast<const types::ColumnString&>(col));
+    case TypeId::kLowCardinality:
+      return std::make_unique<BinaryStringCell<types::ColumnLowCardinality>>(
+          static_cast<const types::ColumnLowCardinality&>(col));
+    case TypeId::kFixedString:
+      return std::make_unique<BinaryFixedStringCell>(
+          static_cast<const types::ColumnFixedString&>(col));
+    default:
+      return types::DispatchVector(type.id(), [&](auto* tag) -> std::unique_ptr<BinaryCell> {
+        using T = std::remove_pointer_t<decltype(tag)>;
+        return std::make_unique<BinaryFixedCell<T>>(
+            static_cast<const types::ColumnVector<T>&>(col).data());
+      });
+  }
+}
+
+// RowBinary[WithNames[AndTypes]]: the header is the column count (LEB128), then the names, then
+// the type names, each as a length-prefixed string.
+class RowBinaryOutputFormat final : public OutputFormat {
+ public:
+  RowBinaryOutputFormat(bool with_names, bool with_types)
+      : with_names_(with_names), with_types_(with_types) {}
 
   void Begin(const std::vector<std::string>& names, const std::vector<types::DataTypePtr>& types,
              std::string* out) override {
-    names_ = names;
-    right_.clear();
-    for (const auto& t : types) right_.push_back(t->Unwrapped().is_numeric());
+    if (!with_names_) return;
+    PutVarint64(out, names.size());
+    for (const auto& n : names) PutLengthPrefixed(out, n);
+    if (!with_types_) return;
+    for (const auto& t : types) PutLengthPrefixed(out, t->name());
   }
 
   void Write(const types::Block& block, std::string* out) override {
-    size_t rows = block.rows();
-    if (rows == 0) return;
-    size_t n = block.num_columns();
-    // Render every cell first: the column widths depend on all of them.
-    std::vector<std::vector<std::string>> text(n, std::vector<std::string>(rows));
-    std::vector<size_t> width(n);
-    for (size_t c = 0; c < n; ++c) {
-      auto cell = MakeCell(*block.at(c).column, *block.at(c).type, Dialect::kPretty, options_);
-      width[c] = DisplayWidth(names_[c]);
-      for (size_t r = 0; r < rows; ++r) {
-        cell->Append(r, &text[c][r]);
-        width[c] = std::max(width[c], DisplayWidth(text[c][r]));
-      }
+    std::vector<std::unique_ptr<BinaryCell>> cells;
+    for (const auto& c : block.columns()) cells.push_back(MakeBinaryCell(*c.column, *c.type));
+    for (size_t r = 0; r < block.rows(); ++r) {
+      for (const auto& cell : cells) cell->Append(r, out);
     }
-    std::string last_number = std::to_string(rows_ + rows);
-    size_t prefix = options_.pretty_row_numbers ? last_number.size() + 2 : 0;
-
-    out->append(prefix, ' ');
-    for (size_t c = 0; c < n; ++c) {
-      out->append(c == 0 ? "\u250c\u2500" : "\u2500\u252c\u2500");  // ┌─  ─┬─
-      size_t pad = width[c] - DisplayWidth(names_[c]);
-      if (right_[c]) AppendRepeated("\u2500", pad, out);
-      out->append(names_[c]);
-      if (!right_[c]) AppendRepeated("\u2500", pad, out);
-    }
-    out->append("\u2500\u2510\n");  // ─┐
-    for (size_t r = 0; r < rows; ++r) {
-      if (prefix > 0) {
-        std::string num = std::to_string(rows_ + r + 1) + ".";
-        out->append(prefix - 1 - num.size(), ' ');
-        out->append(num);
-        out->push_back(' ');
-      }
-      for (size_t c = 0; c < n; ++c) {
-        out->append(c == 0 ? "\u2502 " : " \u2502 ");  // │
-        size_t pad = width[c] - DisplayWidth(text[c][r]);
-        if (right_[c]) out->append(pad, ' ');
-        out->append(text[c][r]);
-        if (!right_[c]) out->append(pad, ' ');
-      }
-      out->append(" \u2502\n");
-    }
-    out->append(prefix, ' ');
-    for (size_t c = 0; c < n; ++c) {
-      out->append(c == 0 ? "\u2514\u2500" : "\u2500\u2534\u2500");  // └─  ─┴─
-      AppendRepeated("\u2500", width[c], out);
-    }
-    out->append("\u2500\u2518\n");  // ─┘
-    rows_ += rows;
   }
 
-  void Finish(const Stats& stats, std::string* out) override {}
-
-  std::string_view content_type() const override { return "text/plain; charset=UTF-8"; }
+  void WriteTotals(const types::Block&, std::string*) override {}  // not in RowBinary
+  void Finish(const Stats&, std::string*) override {}
+  std::string_view content_type() const override { return "application/octet-stream"; }
 
  private:
-  OutputOptions options_;
-  std::vector<std::string> names_;
-  std::vector<bool> right_;  // numbers are right-aligned
-  uint64_t rows_ = 0;        // rows written so far (row numbers continue across blocks)
+  bool with_names_;
+  bool with_types_;
 };
 
 }  // namespace
@@ -620,12 +855,15 @@ Result<std::unique_ptr<OutputFormat>> MakeOutputFormat(std::string_view name,
   static constexpr Entry kFormats[] = {
       {"TabSeparated", Kind::kTsv},
       {"TSV", Kind::kTsv},
+      {"TabSeparatedRaw", Kind::kTsvRaw},
+      {"TSVRaw", Kind::kTsvRaw},
       {"TabSeparatedWithNames", Kind::kTsvWithNames},
       {"TSVWithNames", Kind::kTsvWithNames},
       {"TabSeparatedWithNamesAndTypes", Kind::kTsvWithNamesAndTypes},
       {"TSVWithNamesAndTypes", Kind::kTsvWithNamesAndTypes},
       {"CSV", Kind::kCsv},
       {"CSVWithNames", Kind::kCsvWithNames},
+      {"CSVWithNamesAndTypes", Kind::kCsvWithNamesAndTypes},
       {"JSONEachRow", Kind::kJsonEachRow},
       {"NDJSON", Kind::kJsonEachRow},
       {"JSONLines", Kind::kJsonEachRow},
@@ -633,14 +871,16 @@ Result<std::unique_ptr<OutputFormat>> MakeOutputFormat(std::string_view name,
       {"JSON", Kind::kJson},
       {"JSONCompact", Kind::kJsonCompact},
   };
-  if (name == "PrettyCompact") {
-    return std::unique_ptr<OutputFormat>(std::make_unique<PrettyCompactOutputFormat>(options));
-  }
   for (const auto& f : kFormats) {
     if (f.name == name) {
       return std::unique_ptr<OutputFormat>(std::make_unique<TextOutputFormat>(f.kind, options));
     }
   }
+  if (name == "RowBinary" || name == "RowBinaryWithNames" || name == "RowBinaryWithNamesAndTypes") {
+    return std::unique_ptr<OutputFormat>(std::make_unique<RowBinaryOutputFormat>(
+        name != "RowBinary", name == "RowBinaryWithNamesAndTypes"));
+  }
+  if (auto pretty = MakePrettyFormat(name, options)) return pretty;
   return Status::InvalidArgument("Unknown output format " + std::string(name), ch::kUnknownFormat);
 }
 

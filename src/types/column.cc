@@ -508,8 +508,8 @@ Status ColumnArray::Deserialize(std::string_view* in, size_t rows) {
     // exist, so a count past the remaining bytes is corrupt.
     if (!GetVarint64(in, &n) || n > in->size() || total + n > in->size()) {
       offsets_.resize(old_rows);
-      return Status::Corruption(fmt::format("{} column: bad element count of row {}",
-                                            type()->name(), i));
+      return Status::Corruption(
+          fmt::format("{} column: bad element count of row {}", type()->name(), i));
     }
     total += n;
     offsets_.push_back(base + total);

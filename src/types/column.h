@@ -282,8 +282,7 @@ class ColumnNullable final : public Column {
 // to data() and then calls FinishRow().
 class ColumnArray final : public Column {
  public:
-  ColumnArray(DataTypePtr type, ColumnPtr data)
-      : Column(std::move(type)), data_(std::move(data)) {}
+  ColumnArray(DataTypePtr type, ColumnPtr data) : Column(std::move(type)), data_(std::move(data)) {}
 
   size_t size() const override { return offsets_.size(); }
   size_t ByteSize() const override { return offsets_.capacity() * 8 + data_->ByteSize(); }

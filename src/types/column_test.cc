@@ -198,8 +198,8 @@ TEST(ColumnArrayTest, PermuteAndFilterMoveElementsWithRows) {
 
 TEST(ColumnArrayTest, NestedArraysSerializeAndRoundTrip) {
   ColumnPtr col = MakeColumn(T("Array(Array(String))"));
-  col->AppendValue(Value::Array({Value::Array({Value::String("a"), Value::String("")}),
-                                 Value::Array({})}));
+  col->AppendValue(
+      Value::Array({Value::Array({Value::String("a"), Value::String("")}), Value::Array({})}));
   col->AppendDefault();
   col->AppendValue(Value::Array({Value::Array({Value::String("bc")})}));
   std::string bytes;

@@ -256,10 +256,9 @@ Result<Value> ParseValueText(std::string_view text, const DataType& type) {
       return Value::Int(*s);
     }
     case TypeId::kArray:
-      return Status::NotSupported(
-          fmt::format("Parsing {} from text is not supported: '{}'", type.name(),
-                      text.substr(0, 200)),
-          ch::kNotImplemented);
+      return Status::NotSupported(fmt::format("Parsing {} from text is not supported: '{}'",
+                                              type.name(), text.substr(0, 200)),
+                                  ch::kNotImplemented);
     case TypeId::kBool: {
       if (text == "true" || text == "1") return Value::UInt(1);
       if (text == "false" || text == "0") return Value::UInt(0);

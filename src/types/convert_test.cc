@@ -69,8 +69,8 @@ TEST(ConvertTest, ArrayTextQuotesElementsAsClickHouse) {
   EXPECT_EQ(FormatValueText(v, *T("Array(Nullable(String))")), "['a\\'b\\\\c\\n',NULL,'']");
   Value dates = Value::Array({Value::UInt(19753)});
   EXPECT_EQ(FormatValueText(dates, *T("Array(Date)")), "['2024-01-31']");
-  Value nested = Value::Array({Value::Array({Value::Float(1.5), Value::Float(-INFINITY)}),
-                               Value::Array({})});
+  Value nested =
+      Value::Array({Value::Array({Value::Float(1.5), Value::Float(-INFINITY)}), Value::Array({})});
   EXPECT_EQ(FormatValueText(nested, *T("Array(Array(Float64))")), "[[1.5,-inf],[]]");
   Value flags = Value::Array({Value::UInt(1), Value::UInt(0)});
   EXPECT_EQ(FormatValueText(flags, *T("Array(Bool)")), "[true,false]");

@@ -236,10 +236,10 @@ Result<DataTypePtr> ParseDataTypeAt(std::string_view text, int depth) {
     auto it = Aliases().find(lower);
     if (it != Aliases().end()) return ParseDataTypeAt(it->second, depth + 1);
   }
-  static const char* kKnownUnsupported[] = {"Tuple",  "Map",       "Decimal",  "UUID",
-                                            "IPv4",   "IPv6",   "Enum8",     "Enum16",   "Nested",
-                                            "Int128", "Int256", "UInt128",   "UInt256",  "Date32",
-                                            "JSON",   "Object", "Decimal32", "Decimal64"};
+  static const char* kKnownUnsupported[] = {"Tuple",  "Map",       "Decimal",  "UUID",   "IPv4",
+                                            "IPv6",   "Enum8",     "Enum16",   "Nested", "Int128",
+                                            "Int256", "UInt128",   "UInt256",  "Date32", "JSON",
+                                            "Object", "Decimal32", "Decimal64"};
   for (const char* u : kKnownUnsupported) {
     if (family == u) {
       return Status::NotSupported(fmt::format("Data type {} is not supported by trackhouse", t),

@@ -45,7 +45,8 @@ TEST(DataTypeTest, ParsesNestedArrays) {
   EXPECT_EQ(t->value_width(), 0u);
   ASSERT_TRUE(t->nested()->is_array());
   EXPECT_EQ(t->nested()->nested()->name(), "Nullable(String)");
-  EXPECT_TRUE(DataType::Array(DataType::Get(TypeId::kUInt8))->Equals(**ParseDataType("Array(UInt8)")));
+  EXPECT_TRUE(
+      DataType::Array(DataType::Get(TypeId::kUInt8))->Equals(**ParseDataType("Array(UInt8)")));
   // Array(LowCardinality(String)) keeps the dictionary-encoded element type.
   EXPECT_EQ((*ParseDataType("Array(LowCardinality(String))"))->nested()->id(),
             TypeId::kLowCardinality);
@@ -56,8 +57,7 @@ TEST(DataTypeTest, RejectsMisplacedArrays) {
             ch::kIllegalTypeOfArgument);
   EXPECT_EQ(ParseDataType("LowCardinality(Array(String))").status().clickhouse_code(),
             ch::kIllegalTypeOfArgument);
-  EXPECT_EQ(ParseDataType("Array()").status().clickhouse_code(),
-            ch::kNumberOfArgumentsDoesntMatch);
+  EXPECT_EQ(ParseDataType("Array()").status().clickhouse_code(), ch::kNumberOfArgumentsDoesntMatch);
   EXPECT_EQ(ParseDataType("Array(Strin)").status().clickhouse_code(), ch::kUnknownType);
   std::string deep;
   for (int i = 0; i < 100000; ++i) deep += "Array(";
