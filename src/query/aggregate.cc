@@ -154,7 +154,9 @@ class NullAdaptor final : public AdaptorBase {
     TH_RETURN_IF_ERROR(
         nested_->AddBatch(rows, places, offset + nested_offset_, nested_args.data(), m));
     if (result_nullable_) {
-      for (size_t i = 0; i < rows; ++i) places[i][offset] |= static_cast<char>(m[i]);
+      for (size_t i = 0; i < rows; ++i) {
+        if (m[i]) places[i][offset] = 1;
+      }
     }
     return Status::OK();
   }

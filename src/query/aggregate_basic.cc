@@ -27,7 +27,10 @@ class CountFunction final : public StatefulAggregate<uint64_t> {
   Status AddBatch(size_t rows, char* const* places, size_t offset, const Column* const* args,
                   const uint8_t* mask) const override {
     if (mask) {
-      for (size_t i = 0; i < rows; ++i) St(places[i] + offset) += mask[i] != 0;
+      // Masked rows may have no state: only selected rows touch theirs.
+      for (size_t i = 0; i < rows; ++i) {
+        if (mask[i]) St(places[i] + offset) += 1;
+      }
     } else {
       for (size_t i = 0; i < rows; ++i) St(places[i] + offset) += 1;
     }
@@ -112,13 +115,10 @@ class SumFunction final : public StatefulAggregate<typename SumTraits<T>::Work> 
     const T* data = NumReader<T>(*args[0]).data;
     if (!mask) {
       for (size_t i = 0; i < rows; ++i) this->St(places[i] + offset) += static_cast<Work>(data[i]);
-    } else if constexpr (SumTraits<T>::kFloat) {
+    } else {
+      // Masked rows may have no state: only selected rows touch theirs.
       for (size_t i = 0; i < rows; ++i) {
         if (mask[i]) this->St(places[i] + offset) += static_cast<Work>(data[i]);
-      }
-    } else {
-      for (size_t i = 0; i < rows; ++i) {
-        this->St(places[i] + offset) += static_cast<Work>(data[i]) * Work{mask[i] != 0};
       }
     }
     return Status::OK();

@@ -480,10 +480,11 @@ TEST(AggregateEmpty, NoRowsGiveClickHouseDefaults) {
 }
 
 TEST(AggregateIf, MaskAndConditionCombine) {
-  ColumnPtr x = Numbers("Int64", Iota(10));
+  // Nullable without NULLs: the Null adaptor sits on top of the -If one.
+  ColumnPtr x = WithNulls(Numbers("Int64", Iota(10)), std::vector<uint8_t>(10, 0));
   ColumnPtr cond = Numbers("UInt8", std::vector<int>{1, 1, 1, 1, 1, 0, 0, 0, 0, 7});
   std::vector<uint8_t> mask{0, 1, 0, 1, 0, 1, 0, 1, 0, 1};
-  for (const char* fn : {"sumIf", "countIf", "avgIf", "maxIf"}) {
+  for (const char* fn : {"sumIf", "countIf", "avgIf", "maxIf", "uniqExactIf"}) {
     std::vector<ColumnPtr> args{x, cond};
     if (std::string_view(fn) == "countIf") args = {cond};
     AggregateFunctionPtr f = Make(fn, args);
@@ -495,17 +496,17 @@ TEST(AggregateIf, MaskAndConditionCombine) {
     char* base = buf.data() + (align - reinterpret_cast<uintptr_t>(buf.data()) % align) % align;
     size_t offset = (16 + align - 1) / align * align;
     f->Create(base + offset);
-    std::vector<char*> places(10, base);
+    // Rows the mask leaves out have no state.
+    std::vector<char*> places(10);
+    for (size_t i = 0; i < 10; ++i) places[i] = mask[i] ? base : nullptr;
     ASSERT_TRUE(f->AddBatch(10, places.data(), offset, Raw(args).data(), mask.data()).ok());
     Value a = Result(*f, single.place());
     Value b = Result(*f, base + offset);
     f->Destroy(base + offset);
     EXPECT_EQ(a, b) << fn;
     // Rows 1, 3 and 9 pass both the mask and the condition.
-    double expected = std::string_view(fn) == "sumIf"     ? 13
-                      : std::string_view(fn) == "countIf" ? 3
-                      : std::string_view(fn) == "avgIf"   ? 13.0 / 3
-                                                          : 9;
+    std::string_view name = fn;
+    double expected = name == "sumIf" ? 13 : name == "avgIf" ? 13.0 / 3 : name == "maxIf" ? 9 : 3;
     EXPECT_DOUBLE_EQ(a.AsFloat(), expected) << fn;
   }
 }
