@@ -116,6 +116,54 @@ std::string_view ErrorCodeName(int code) {
       return "QUERY_WAS_CANCELLED";
     case 516:
       return "AUTHENTICATION_FAILED";
+    case 181:
+      return "ILLEGAL_FINAL";
+    case 184:
+      return "ILLEGAL_AGGREGATION";
+    case 215:
+      return "NOT_AN_AGGREGATE";
+    case 396:
+      return "TOO_MANY_ROWS_OR_BYTES";
+    case 128:
+      return "TOO_LARGE_ARRAY_SIZE";
+    case 191:
+      return "SET_SIZE_LIMIT_EXCEEDED";
+    case 52:
+      return "CYCLIC_ALIASES";
+    case 179:
+      return "MULTIPLE_EXPRESSIONS_FOR_ALIAS";
+    case 167:
+      return "TOO_DEEP_SUBQUERIES";
+    case 51:
+      return "EMPTY_LIST_OF_COLUMNS_QUERIED";
+    case 456:
+      return "UNKNOWN_QUERY_PARAMETER";
+    case 125:
+      return "INCORRECT_RESULT_OF_SCALAR_SUBQUERY";
+    case 475:
+      return "INVALID_WITH_FILL_EXPRESSION";
+    case 258:
+      return "UNION_ALL_RESULT_STRUCTURES_MISMATCH";
+    case 145:
+      return "UNKNOWN_OVERFLOW_MODE";
+    case 193:
+      return "WRONG_PASSWORD";
+    case 194:
+      return "REQUIRED_PASSWORD";
+    case 354:
+      return "ZLIB_INFLATE_FAILED";
+    case 372:
+      return "SESSION_NOT_FOUND";
+    case 373:
+      return "SESSION_IS_LOCKED";
+    case 374:
+      return "INVALID_SESSION_TIMEOUT";
+    case 393:
+      return "QUERY_IS_TOO_LARGE";
+    case 467:
+      return "CANNOT_PARSE_BOOL";
+    case 497:
+      return "ACCESS_DENIED";
   }
   return "UNKNOWN";
 }

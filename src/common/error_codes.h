@@ -64,6 +64,32 @@ inline constexpr int kValueIsOutOfRangeOfDataType = 321;
 inline constexpr int kTypeMismatch = 53;
 inline constexpr int kServerOverloaded = 202;  // TOO_MANY_SIMULTANEOUS_QUERIES
 inline constexpr int kAborted = 236;
+inline constexpr int kIllegalFinal = 181;
+inline constexpr int kIllegalAggregation = 184;
+inline constexpr int kNotAnAggregate = 215;
+inline constexpr int kTooManyRowsOrBytes = 396;
+inline constexpr int kTooLargeArraySize = 128;
+inline constexpr int kSetSizeLimitExceeded = 191;
+inline constexpr int kCyclicAliases = 52;
+inline constexpr int kMultipleExpressionsForAlias = 179;
+inline constexpr int kTooDeepSubqueries = 167;
+inline constexpr int kEmptyListOfColumnsQueried = 51;
+inline constexpr int kUnknownQueryParameter = 456;
+inline constexpr int kIncorrectResultOfScalarSubquery = 125;
+inline constexpr int kInvalidWithFillExpression = 475;
+inline constexpr int kUnionAllResultStructuresMismatch = 258;
+
+// HTTP interface: settings, sessions, compression, authentication.
+inline constexpr int kUnknownOverflowMode = 145;
+inline constexpr int kWrongPassword = 193;
+inline constexpr int kRequiredPassword = 194;
+inline constexpr int kZlibInflateFailed = 354;
+inline constexpr int kSessionNotFound = 372;
+inline constexpr int kSessionIsLocked = 373;
+inline constexpr int kInvalidSessionTimeout = 374;
+inline constexpr int kQueryIsTooLarge = 393;
+inline constexpr int kCannotParseBool = 467;
+inline constexpr int kAccessDenied = 497;
 
 // The symbolic name ClickHouse prints for a code ("SYNTAX_ERROR"); "UNKNOWN" if unlisted.
 std::string_view ErrorCodeName(int code);

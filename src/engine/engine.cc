@@ -98,6 +98,8 @@ class Engine final : public storage::Storage {
   Result<std::unique_ptr<storage::ScanSource>> Scan(const std::string& database,
                                                     const std::string& table,
                                                     const storage::ScanRequest& request) override;
+  Result<std::vector<storage::PartInfo>> ListParts(const std::string& database,
+                                                   const std::string& table) override;
   Status FlushAll() override;
 
   EngineStats stats() const;
@@ -545,7 +547,31 @@ Result<std::unique_ptr<storage::ScanSource>> Engine::Scan(const std::string& dat
           ch::kNoSuchColumnInTable);
     }
   }
-  return MakeScanSource(target.table->GetSnapshot(), request);
+  if (request.final && target.def->kind == EngineKind::kMergeTree) {
+    return Status::InvalidArgument(
+        fmt::format("Storage MergeTree doesn't support FINAL (table {}.{})", database, table),
+        ch::kIllegalFinal);
+  }
+  return MakeScanSource(*target.table, target.table->GetSnapshot(), request);
+}
+
+Result<std::vector<storage::PartInfo>> Engine::ListParts(const std::string& database,
+                                                          const std::string& table) {
+  TH_ASSIGN_OR_RETURN(Entry e, Lookup(database, table));
+  std::vector<storage::PartInfo> out;
+  if (e.table == nullptr) return out;  // a Buffer table stores its rows in its destination
+  for (const ActivePart& p : e.table->GetSnapshot().parts) {
+    storage::PartInfo info;
+    info.partition = p.partition;
+    info.name = p.dir_name;
+    info.rows = p.rows;
+    info.bytes_on_disk = p.part->BytesOnDisk();
+    info.min_block = p.min_block;
+    info.max_block = p.max_block;
+    info.level = p.level;
+    out.push_back(std::move(info));
+  }
+  return out;
 }
 
 EngineStats Engine::stats() const {

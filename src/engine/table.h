@@ -104,6 +104,10 @@ class Table {
   // Removes the table's directory (DROP TABLE).
   Status Destroy();
 
+  // Splits a block by partition id.
+  Result<std::map<std::string, types::Block>> SplitByPartition(const types::Block& block,
+                                                               const TableDef& def) const;
+
   // Largest number of active parts in one partition, and active parts overall.
   size_t MaxPartsInPartition() const;
   size_t ActivePartCount() const;
@@ -117,9 +121,6 @@ class Table {
 
   Status WriteState() REQUIRES(maintenance_mu_);
   Status LoadState();
-  // Splits a block by partition id.
-  Result<std::map<std::string, types::Block>> SplitByPartition(const types::Block& block,
-                                                               const TableDef& def) const;
   // Sorts, applies engine rules (when `collapse`) and TTL (when `apply_ttl`), writes one part.
   Result<ActivePart> WriteSortedPart(const TableDef& def, types::Block block,
                                      const std::string& partition, uint64_t min_block,

@@ -123,6 +123,29 @@ class InsertStreamImpl final : public InsertStream {
     return status_ = AfterParse(parser_->Finish());
   }
 
+  Status FeedBlock(const types::Block& block) override {
+    if (!status_.ok()) return status_;
+    if (block.num_columns() != parsed_.size()) {
+      return status_ = Status::InvalidArgument(
+                 fmt::format("Number of columns doesn't match: the query returns {} columns, "
+                             "the insert into {} takes {}",
+                             block.num_columns(), table_name_, parsed_.size()),
+                 ch::kNumberOfColumnsDoesntMatch);
+    }
+    formats::ParsedBlock parsed;
+    for (size_t i = 0; i < parsed_.size(); ++i) {
+      const storage::ColumnDef& def = *parsed_[i].def;
+      auto cast = eval::CastColumn(block.at(i).column, def.type);
+      if (!cast.ok()) {
+        return status_ = cast.status().WithContext(fmt::format("column {}", def.name));
+      }
+      parsed.block.Add(def.name, def.type, std::move(cast).value());
+    }
+    auto shaped = Shape(std::move(parsed));
+    if (!shaped.ok()) return status_ = shaped.status();
+    return status_ = Store(std::move(shaped).value());
+  }
+
   uint64_t rows_written() const override { return rows_; }
   uint64_t bytes_written() const override { return bytes_; }
   const std::string& table_name() const override { return table_name_; }

@@ -27,6 +27,7 @@
 #include "common/status.h"
 #include "sql/ast.h"
 #include "storage/storage.h"
+#include "types/block.h"
 
 namespace trackhouse::ingest {
 
@@ -58,6 +59,11 @@ class InsertStream {
   // Parses the next bytes of data (any split: a chunk may end mid-row) and stores every full
   // block. On error the stream is failed: later calls return the same error.
   virtual Status Feed(std::string_view chunk) = 0;
+  // Stores rows that are already typed (INSERT ... SELECT): the block's columns are the
+  // insert's columns by position, converted to the columns' types with CAST semantics; the
+  // other columns get their DEFAULTs as for parsed data. NUMBER_OF_COLUMNS_DOESNT_MATCH when
+  // the counts differ.
+  virtual Status FeedBlock(const types::Block& block) = 0;
   // Ends the data: parses what is left and stores the last block. An insert with no rows
   // succeeds and stores nothing.
   virtual Status Finish() = 0;

@@ -59,6 +59,17 @@ struct InsertResult {
   uint64_t lsn = 0;
 };
 
+// One data part of a table, as system.parts shows it.
+struct PartInfo {
+  std::string partition;  // partition id ("202401", "all")
+  std::string name;       // part name ("202401_1_5_2")
+  uint64_t rows = 0;
+  uint64_t bytes_on_disk = 0;
+  uint64_t min_block = 0, max_block = 0;
+  uint32_t level = 0;
+  int64_t modification_time = 0;  // Unix seconds
+};
+
 // Options of one scan. Columns are the table's column names to read; the filter is an
 // optional WHERE expression used only for pruning parts and granules (the caller still
 // filters rows: a scan may return rows that do not match).
@@ -72,7 +83,8 @@ struct ScanRequest {
 };
 
 // A consistent snapshot of a table's rows, read block by block. Readers never block writers.
-// Not thread-safe: one reader per ScanSource. NextBlock() may be called from any one thread.
+// Thread-safe: several threads may call NextBlock() at once to read one snapshot in parallel;
+// each block goes to exactly one caller, in no particular order.
 class ScanSource {
  public:
   virtual ~ScanSource() = default;
@@ -113,7 +125,12 @@ class Storage {
   // the block against; if the table changed since, the insert is retried by the caller.
   virtual Result<InsertResult> Insert(const TableSchema& schema, const types::Block& block) = 0;
 
-  // Opens a snapshot scan of a table.
+  // The table's data parts (system.parts): active parts only, in storage order.
+  virtual Result<std::vector<PartInfo>> ListParts(const std::string& database,
+                                                  const std::string& table) = 0;
+
+  // Opens a snapshot scan of a table. With request.final on an engine without collapsing
+  // rules (plain MergeTree): ILLEGAL_FINAL.
   virtual Result<std::unique_ptr<ScanSource>> Scan(const std::string& database,
                                                    const std::string& table,
                                                    const ScanRequest& request) = 0;
