@@ -401,6 +401,7 @@ Result<QueryResult> QueryEngine::Execute(const QueryRequest& request) {
   if (out->totals) f.WriteTotals(*out->totals, &result.body);
   formats::OutputFormat::Stats stats;
   stats.rows = result.result_rows;
+  stats.rows_before_limit_at_least = out->rows_before_limit;
   stats.rows_read = result.read_rows;
   stats.bytes_read = result.read_bytes;
   stats.elapsed_s = (Clock::Real()->MonotonicMicros() - start) / 1e6;

@@ -730,6 +730,7 @@ class SelectInterpreter {
         continue;
       }
       TH_ASSIGN_OR_RETURN(Block out, Project(block));
+      projected_rows_.fetch_add(out.rows(), std::memory_order_relaxed);
       st->rows += out.rows();
       st->bytes += out.ByteSize();
       st->blocks.push_back(std::move(out));
@@ -829,12 +830,17 @@ class SelectInterpreter {
     if (fill_) {
       TH_ASSIGN_OR_RETURN(b, FillRows(b, *fill_));
     }
+    if (has_limit_) {
+      // Threads keeping only their top rows saw more than reach this point.
+      out_rows_before_limit_ = top_n_ > 0 ? projected_rows_.load() : b.rows();
+    }
     if (has_limit_ || offset_ > 0) {
       size_t start = std::min<size_t>(offset_, b.rows());
       size_t count = has_limit_ ? std::min<size_t>(limit_, b.rows() - start) : b.rows() - start;
       if (start != 0 || count != b.rows()) b = b.Slice(start, count);
     }
     QueryOutput out;
+    if (has_limit_) out.rows_before_limit = out_rows_before_limit_;
     Block visible_block;
     for (size_t i = 0; i < visible; ++i) {
       const auto& c = b.at(i);
@@ -890,6 +896,8 @@ class SelectInterpreter {
   uint64_t limit_ = 0, offset_ = 0, limit_by_n_ = 0, limit_by_offset_ = 0;
   bool has_limit_ = false;
   size_t early_stop_ = 0;
+  std::atomic<uint64_t> projected_rows_{0};
+  uint64_t out_rows_before_limit_ = 0;
   size_t top_n_ = 0;
   std::optional<FillSpec> fill_;
   Block result_;

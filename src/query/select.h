@@ -34,6 +34,8 @@ struct QueryOutput {
   std::vector<types::Block> blocks;
   // WITH TOTALS: one row of the same columns.
   std::optional<types::Block> totals;
+  // With LIMIT: the rows there were before LIMIT/OFFSET (at least this many).
+  std::optional<uint64_t> rows_before_limit;
 
   size_t rows() const {
     size_t n = 0;
