@@ -16,7 +16,8 @@
 #
 # usage: bench/query/run.sh
 # environment: ROWS (10000000), RUNS (21), WARMUP (3), JOBS (2, ninja -j), OUT
-#              (build-bench/query-results), SKIP_DUCKDB=1, SKIP_BUILD=1
+#              (build-bench/query-results), SKIP_DUCKDB=1, SKIP_BUILD=1, TRACKHOUSE (the
+#              binary to serve with, default build-bench/trackhouse)
 set -euo pipefail
 export LC_ALL=C
 
@@ -40,7 +41,7 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   ninja -C "$BUILD" -j"$JOBS" trackhouse query_bench
 fi
-TRACKHOUSE="$BUILD/trackhouse"
+TRACKHOUSE="${TRACKHOUSE:-$BUILD/trackhouse}"
 QUERY_BENCH="$BUILD/bench/query_bench"
 
 # Rows: generated once per row count (the generator is deterministic), again when the
