@@ -138,6 +138,12 @@ std::string_view ErrorCodeName(int code) {
       return "EMPTY_LIST_OF_COLUMNS_QUERIED";
     case 456:
       return "UNKNOWN_QUERY_PARAMETER";
+    case 26:
+      return "CANNOT_PARSE_QUOTED_STRING";
+    case 390:
+      return "CANNOT_GET_CREATE_TABLE_QUERY";
+    case 457:
+      return "BAD_QUERY_PARAMETER";
     case 125:
       return "INCORRECT_RESULT_OF_SCALAR_SUBQUERY";
     case 475:

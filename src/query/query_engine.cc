@@ -263,9 +263,14 @@ Result<QueryOutput> QueryEngine::Impl::Run(const sql::Statement& stmt, std::stri
     case sql::StatementKind::kShowCreateTable: {
       const auto& s = *stmt.As<sql::ShowCreateTableStmt>();
       std::string db = s.database.empty() ? ctx->database() : s.database;
-      TH_ASSIGN_OR_RETURN(storage::TableSchemaPtr schema, storage->GetTable(db, s.table));
+      auto schema = storage->GetTable(db, s.table);
+      if (!schema.ok()) {
+        return Status::NotFound(
+            fmt::format("Table `{}` doesn't exist: {}", s.table, schema.status().message()),
+            ch::kCannotGetCreateTableQuery);
+      }
       TextTable t({"statement"}, {Str()});
-      t.Row({types::Value::String(schema->create_sql)});
+      t.Row({types::Value::String((*schema)->create_sql)});
       return std::move(t.out);
     }
     case sql::StatementKind::kInsert: {

@@ -145,7 +145,7 @@ TEST_F(QueryEngineTest, GuideDailySeriesBindsTheTypedParameter) {
   EXPECT_EQ(Run(q, {{"param_modelId", "2"}}),
             "2024-01-26\t1\n2024-01-27\t2\n2024-01-28\t1\n2024-01-30\t1\n");
   // The value is typed, never spliced into the SQL.
-  EXPECT_EQ(Run(q, {{"param_modelId", "2 OR 1 = 1"}}).rfind("ERROR", 0), 0u);
+  EXPECT_EQ(Run(q, {{"param_modelId", "2 OR 1 = 1"}}).rfind("ERROR 457", 0), 0u);
   EXPECT_EQ(Run(q).rfind("ERROR 456", 0), 0u);  // UNKNOWN_QUERY_PARAMETER
 }
 

@@ -255,8 +255,19 @@ class SelectInterpreter {
         sql::ExprList args;
         args.push_back(sql::MakeStringLiteral(it->second, n.pos));
         args.push_back(sql::MakeStringLiteral(n.type, n.pos));
+        ExprPtr cast = sql::MakeFunction("CAST", std::move(args), n.pos);
+        // The value must parse as the type completely; it is typed data, never SQL.
+        auto compiled = eval::Compile(*cast, {});
+        Status st = compiled.ok() ? (*compiled)->EvaluateConstant(ctx_->eval()).status()
+                                  : compiled.status();
+        if (!st.ok()) {
+          return Status::InvalidArgument(
+              fmt::format("Value {} cannot be parsed as {} for query parameter '{}': {}",
+                          it->second, n.type, n.name, st.message()),
+              ch::kBadQueryParameter);
+        }
         *replaced = true;
-        return sql::MakeFunction("CAST", std::move(args), n.pos);
+        return cast;
       }
       if (n.kind == ExprKind::kFunction &&
           (n.name == "currentDatabase" || n.name == "DATABASE") && n.args.empty()) {

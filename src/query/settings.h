@@ -17,8 +17,10 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
+#include "sql/ast.h"
 
 namespace trackhouse::query {
 
@@ -36,6 +38,7 @@ struct QuerySettings {
   uint64_t max_insert_block_size = 1048576;
   uint32_t readonly = 0;                // 0, 1 or 2 as in ClickHouse
   bool enable_http_compression = false;  // gzip responses when the client accepts them
+  int http_zlib_compression_level = 3;   // 1..9, for gzip/deflate responses
   uint64_t max_group_array_size = 1 << 20;
   // {name:Type} parameter values by name (without the `param_` prefix), as text.
   std::map<std::string, std::string> params;
@@ -46,7 +49,14 @@ struct QuerySettings {
 // described at the top of this file, naming the setting.
 Status ApplySetting(std::string_view name, std::string_view value, QuerySettings* settings);
 
+// The value of a SET / SETTINGS assignment as the text a URL argument would carry: numbers in
+// decimal, strings unquoted, true/false as 1/0. BAD_ARGUMENTS for anything but a literal.
+Result<std::string> SettingValueText(const sql::Setting& setting);
+
 // Whether `name` is a setting ClickHouse knows (whether or not trackhouse uses it).
 bool IsKnownSetting(std::string_view name);
+
+// Every name IsKnownSetting accepts, sorted (for docs and tests).
+std::vector<std::string_view> KnownSettingNames();
 
 }  // namespace trackhouse::query
