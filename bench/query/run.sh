@@ -77,7 +77,8 @@ trap 'exit 130' INT TERM
 
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 ram="$(awk '/MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo)"
-echo "== machine: $(nproc) cores, $cpu, $ram; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== machine: $(nproc) cores, $cpu, $ram; load average $LOAD_START"
 
 # trackhouse: default options (durable inserts: every INSERT is fdatasync'ed before its reply).
 TH_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -162,7 +163,8 @@ fi
 
 echo "== summary"
 python3 "$HERE/report.py" --results "$RESULTS" --answers "$ANSWERS" \
-  --machine "$(nproc) cores, $cpu, $ram" --versions "$TH_VERSION; ClickHouse $CH_VERSION" \
+  --machine "$(nproc) cores, $cpu, $ram; load average $LOAD_START at the start, \
+$(cut -d' ' -f1-3 /proc/loadavg) at the end" --versions "$TH_VERSION; ClickHouse $CH_VERSION" \
   | tee "$OUT/summary.md"
 if [[ "$QUERIES_STATUS" != 0 ]]; then
   echo "run.sh: some queries failed or gave different answers: $OUT/mismatches.md" >&2
