@@ -12,6 +12,13 @@ const kStartTimeoutMs = 20_000;
 const kStopTimeoutMs = 10_000;
 const kListeningRe = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 
+// Servers not stopped yet. Should a test end without stop() (a runner that skips a hook), they
+// are killed and their directories removed when the test process exits, so none outlives it.
+const live = new Set();
+process.on('exit', () => {
+  for (const server of live) server.kill();
+});
+
 // The binary comes from CMake (tests/compat/CMakeLists.txt) through TRACKHOUSE_BINARY; run by
 // hand, it defaults to the build/ of the repository.
 export function trackhouseBinary() {
@@ -31,6 +38,7 @@ export class TrackhouseServer {
   // when it exits or does not come up within kStartTimeoutMs.
   async start() {
     this.dataDir = mkdtempSync(join(tmpdir(), 'trackhouse-node-compat-'));
+    live.add(this);
     // The suite writes and reads DateTime64 values as UTC wall-clock text.
     const env = { ...process.env, TZ: 'UTC' };
     this.#child = spawn(
@@ -66,7 +74,13 @@ export class TrackhouseServer {
     while (Date.now() < deadline) {
       try {
         const res = await fetch(`${this.url}/ping`, { signal: AbortSignal.timeout(1000) });
-        if (res.ok && (await res.text()) === 'Ok.\n') return this;
+        if (res.ok && (await res.text()) === 'Ok.\n') {
+          // From here on the server alone does not keep the test process alive (see `live`).
+          this.#child.unref();
+          this.#child.stdout.unref();
+          this.#child.stderr.unref();
+          return this;
+        }
       } catch {
         // Not accepting connections yet.
       }
@@ -86,8 +100,12 @@ export class TrackhouseServer {
   async stop() {
     let status = null;
     if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) {
+      this.#child.ref(); // keep the process alive until the server has exited
       this.#child.kill('SIGTERM');
-      status = await Promise.race([this.#exited, sleep(kStopTimeoutMs, null, { ref: false })]);
+      const timer = new AbortController();
+      const timeout = sleep(kStopTimeoutMs, null, { signal: timer.signal }).catch(() => undefined);
+      status = await Promise.race([this.#exited, timeout]);
+      timer.abort();
       if (status === null) {
         this.#child.kill('SIGKILL');
         status = await this.#exited;
@@ -96,8 +114,21 @@ export class TrackhouseServer {
     } else if (this.#exited) {
       status = await this.#exited;
     }
+    this.#removeDataDir();
+    return status;
+  }
+
+  // Synchronous last resort for process exit: SIGKILL and remove the data directory.
+  kill() {
+    if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) {
+      this.#child.kill('SIGKILL');
+    }
+    this.#removeDataDir();
+  }
+
+  #removeDataDir() {
     if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
     this.dataDir = null;
-    return status;
+    live.delete(this);
   }
 }
