@@ -53,6 +53,58 @@ Setter String(std::string* field) {
   };
 }
 
+// [query] max_execution_time: seconds (integer or fractional), kept in milliseconds.
+Setter Seconds(uint64_t* field_ms) {
+  return [field_ms](const toml::node& n, const std::string& where) -> Status {
+    double v = 0;
+    if (n.is_integer()) {
+      v = static_cast<double>(*n.value<int64_t>());
+    } else if (n.is_floating_point()) {
+      v = *n.value<double>();
+    } else {
+      return Status::InvalidArgument(where + ": expected a number of seconds");
+    }
+    if (!(v >= 0) || v > 1e12) {
+      return Status::InvalidArgument(where + ": expected a non-negative number of seconds");
+    }
+    *field_ms = static_cast<uint64_t>(v * 1000 + 0.5);
+    return Status::OK();
+  };
+}
+
+// [[server.users]]: an array of tables, each with `name` and `password`.
+Setter Users(std::vector<server::UserEntry>* users) {
+  return [users](const toml::node& n, const std::string& where) -> Status {
+    const toml::array* array = n.as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+      return Status::InvalidArgument(where +
+                                     ": expected [[server.users]] tables with name and password");
+    }
+    users->clear();
+    for (const toml::node& item : *array) {
+      const toml::table& t = *item.as_table();
+      server::UserEntry user;
+      for (const auto& [key, value] : t) {
+        std::string k(key.str());
+        if ((k != "name" && k != "password") || !value.is_string()) {
+          return Status::InvalidArgument(fmt::format(
+              "{}: unknown key or non-string value '{}' (a user has name and password)", where, k));
+        }
+        (k == "name" ? user.name : user.password) = *value.value<std::string>();
+      }
+      if (user.name.empty()) return Status::InvalidArgument(where + ": a user needs a name");
+      for (const auto& other : *users) {
+        if (other.name == user.name) {
+          return Status::InvalidArgument(
+              fmt::format("{}: user '{}' is defined twice", where, user.name));
+        }
+      }
+      users->push_back(std::move(user));
+    }
+    return Status::OK();
+  };
+}
+
 Status ApplySection(const toml::table& table, const std::string& file, const std::string& section,
                     const std::map<std::string, Setter>& setters) {
   for (const auto& [key, node] : table) {
@@ -107,6 +159,7 @@ Status LoadConfigFile(const std::string& path, AppConfig* config) {
 
   server::ServerOptions& s = config->server;
   engine::EngineOptions& e = config->engine;
+  query::QueryEngineOptions& q = config->query;
   const std::map<std::string, std::map<std::string, Setter>> sections = {
       {"server",
        {{"listen", String(&config->listen)},
@@ -118,7 +171,19 @@ Status LoadConfigFile(const std::string& path, AppConfig* config) {
         {"keep_alive_timeout_ms", UInt(&s.keep_alive_timeout_ms)},
         {"io_timeout_ms", UInt(&s.io_timeout_ms)},
         {"read_chunk_bytes", UInt(&s.read_chunk_bytes)},
-        {"stop_timeout_ms", UInt(&s.stop_timeout_ms)}}},
+        {"stop_timeout_ms", UInt(&s.stop_timeout_ms)},
+        {"users", Users(&s.users)},
+        {"max_sessions", UInt(&s.sessions.max_sessions)},
+        {"default_session_timeout", UInt(&s.sessions.default_timeout_s)},
+        {"max_session_timeout", UInt(&s.sessions.max_timeout_s)},
+        {"display_name", String(&s.display_name)}}},
+      {"query",
+       {{"max_threads", UInt(&q.max_threads)},
+        {"max_execution_time", Seconds(&q.max_execution_time_ms)},
+        {"max_memory_usage", UInt(&q.max_memory_usage)},
+        {"max_result_rows", UInt(&q.max_result_rows)},
+        {"max_result_bytes", UInt(&q.max_result_bytes)},
+        {"max_group_array_size", UInt(&q.max_group_array_size)}}},
       {"insert",
        {{"max_insert_block_size", UInt(&s.ingest.max_insert_block_size)},
         {"skip_unknown_fields", Bool(&s.ingest.skip_unknown_fields)},
@@ -150,8 +215,8 @@ Status LoadConfigFile(const std::string& path, AppConfig* config) {
     auto it = sections.find(name);
     if (it == sections.end()) {
       return Status::InvalidArgument(fmt::format(
-          "{}: unknown section [{}] (known: client, engine, insert, log, server, storage)", path,
-          name));
+          "{}: unknown section [{}] (known: client, engine, insert, log, query, server, storage)",
+          path, name));
     }
     const toml::table* table = node.as_table();
     if (table == nullptr) {

@@ -1,7 +1,9 @@
 // AppConfig: every setting of the trackhouse binary, read from a TOML file (`--config FILE`)
 // and then overridden by command-line flags. docs/config.md documents each key.
 //
-//   [server]   listen, io_threads, max_connections, ...      -> server::ServerOptions
+//   [server]   listen, io_threads, max_connections, sessions, ... -> server::ServerOptions
+//   [[server.users]] name, password                             -> ClickHouse-interface users
+//   [query]    max_threads, max_execution_time, ...            -> query::QueryEngineOptions
 //   [insert]   max_insert_block_size, skip_unknown_fields, ... -> ingest::IngestOptions
 //   [storage]  data, mode                                      -> where the store lives
 //   [engine]   sync, flush_rows, merge_threads, ...            -> engine::EngineOptions
@@ -16,6 +18,7 @@
 
 #include "common/status.h"
 #include "engine/engine.h"
+#include "query/query.h"
 #include "server/server.h"
 
 namespace trackhouse::app {
@@ -30,6 +33,8 @@ struct AppConfig {
   std::string storage_mode = "embedded";
   // [engine]: the embedded engine's options (data_dir is taken from [storage] data).
   engine::EngineOptions engine;
+  // [query]: defaults of the query settings (a request's settings override them).
+  query::QueryEngineOptions query;
   // [client]: the server `migrate` and `query` talk to when no --data is given.
   std::string client_url;
   // [log] level: trace, debug, info, warn, error, off.

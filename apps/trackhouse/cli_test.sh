@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end tests of the trackhouse binary: --help of every subcommand, version, migrate
-# (applies once, second run applies nothing, edited file fails, bad names fail), query --data,
-# the locked data directory message, serve + HTTP INSERT + SIGTERM, and query/migrate --url.
+# (applies once, second run applies nothing, edited file fails, bad names fail), query --data
+# (SELECT in Pretty and --format, several statements, SET/USE, ClickHouse-shaped errors), the
+# locked data directory message, serve + HTTP INSERT/SELECT/gzip/credentials + SIGTERM, and
+# query/migrate --url.
 #
 # Usage: cli_test.sh path/to/trackhouse
 set -uo pipefail
@@ -140,10 +142,21 @@ out="$(printf '{"id":10,"action":"stdin"}\n{"id":11,"action":"stdin"}\n' |
 check "query --data inserts rows from stdin" test $? -eq 0
 out="$("$BIN" query --data "$DATA" "CREATE TABLE t2 (x UInt8) ENGINE = MergeTree ORDER BY x" 2>&1)"
 check "query --data runs DDL" test $? -eq 0
-out="$("$BIN" query --data "$DATA" "SELECT 1" 2>&1)"
+out="$("$BIN" query --data "$DATA" "SELECT count() AS n FROM my_events" 2>&1)"
+check "query --data runs SELECT" test $? -eq 0
+check "query SELECT prints Pretty by default" bash -c 'grep -q "│ n" <<<"$1" || grep -q "┃ n" <<<"$1"' _ "$out"
+out="$("$BIN" query --data "$DATA" --format TabSeparated "SELECT count() FROM my_events" 2>&1)"
+check "query --format TabSeparated" test "$out" = "5"
+out="$("$BIN" query --data "$DATA" --format TSV "CREATE DATABASE multi; CREATE TABLE multi.t (x UInt8) ENGINE = MergeTree ORDER BY x; USE multi; INSERT INTO t VALUES (7); SELECT x FROM t" 2>&1)"
+check "query runs several statements with USE" test "$out" = "7"
+out="$(printf 'SET output_format_json_quote_64bit_integers = 0;\nSELECT count() AS n FROM my_events FORMAT JSONEachRow;\n' |
+  "$BIN" query --data "$DATA" 2>&1)"
+check "query SET applies to later statements" test "$out" = '{"n":5}'
+out="$("$BIN" query --data "$DATA" "SELECT * FROM nope" 2>&1)"
 rc=$?
-check "query SELECT is not available yet" test $rc -ne 0
-check "query SELECT says why" contains "$out" "not available yet"
+check "query error exits non-zero" test $rc -ne 0
+check "query error is ClickHouse-shaped" contains "$out" "Code: 60. DB::Exception:"
+check "query error names the code" contains "$out" "(UNKNOWN_TABLE)"
 out="$(printf 'CREATE DATABASE s1;\nCREATE TABLE s1.t (x UInt8) ENGINE = MergeTree ORDER BY x;\n' |
   "$BIN" query --data "$DATA" 2>&1)"
 check "query --data runs a script from stdin" test $? -eq 0
@@ -195,6 +208,22 @@ if start_server "$DATA"; then
   check "query --url streams stdin" test $? -eq 0
   out="$("$BIN" query --url "$SERVER_URL" "INSERT INTO nope FORMAT JSONEachRow" </dev/null 2>&1)"
   check "query --url reports server errors" contains "$out" "UNKNOWN_TABLE"
+  out="$("$BIN" query --url "$SERVER_URL" --format TSV "SELECT count() FROM viaurl" 2>&1)"
+  check "query --url runs SELECT" test "$out" = "2"
+  out="$(printf 'USE multi;\nSELECT x FROM t;\n' | "$BIN" query --url "$SERVER_URL" --format TSV 2>&1)"
+  check "query --url keeps USE between statements (session)" test "$out" = "7"
+  out="$(curl -sS "$SERVER_URL/?query=SELECT%20count()%20FROM%20viaurl")"
+  check "HTTP GET SELECT" test "$out" = "2"
+  out="$(curl -sS --compressed -D "$WORK/headers" "$SERVER_URL/?enable_http_compression=1&query=SELECT%20count()%20FROM%20viaurl")"
+  check "HTTP gzip answer" test "$out" = "2"
+  check "HTTP gzip answer has Content-Encoding" grep -qi "Content-Encoding: gzip" "$WORK/headers"
+  out="$(printf '{"x":3}\n' | gzip | curl -sS -H 'Content-Encoding: gzip' --data-binary @- \
+    "$SERVER_URL/?query=INSERT%20INTO%20viaurl%20FORMAT%20JSONEachRow" -D "$WORK/headers")"
+  check "HTTP gzip INSERT" grep -q '"written_rows":"1"' "$WORK/headers"
+  out="$(curl -sS "$SERVER_URL/?query=SELECT%201&password=x")"
+  check "HTTP wrong password is 516" contains "$out" "Code: 516. DB::Exception: default: Authentication failed"
+  out="$(curl -sS "$SERVER_URL/?query=SELECT%201&no_such_setting=1")"
+  check "HTTP unknown setting is 115" contains "$out" "Code: 115."
 
   out="$("$BIN" migrate --url "$SERVER_URL" "$MIG" 2>&1)"
   rc=$?

@@ -2,7 +2,7 @@
 //
 //   trackhouse serve   [--data DIR] [--listen HOST:PORT] [--config FILE]
 //   trackhouse migrate (--data DIR | --url URL) [--config FILE] MIGRATIONS_DIR
-//   trackhouse query   (--data DIR | --url URL) [--config FILE] [SQL]
+//   trackhouse query   (--data DIR | --url URL) [--config FILE] [--format NAME] [SQL]
 //   trackhouse version
 //
 // Exceptions of CLI11 are handled here, at the edge; everything below reports Status.
@@ -24,6 +24,8 @@
 #include "apps/trackhouse/sql_target.h"
 #include "common/error_codes.h"
 #include "engine/engine.h"
+#include "query/query.h"
+#include "server/http_error.h"
 #include "server/server.h"
 #include "server/version.h"
 #include "sql/parser.h"
@@ -39,6 +41,7 @@ struct Flags {
   std::string data;
   std::string url;
   std::string listen;
+  std::string format;
 };
 
 void PrintError(std::string_view command, const Status& st) {
@@ -46,10 +49,20 @@ void PrintError(std::string_view command, const Status& st) {
   // Name the ClickHouse error (UNKNOWN_TABLE, ...) unless the text is already a server's
   // "Code: N. DB::Exception: ..." or the code is the generic BAD_ARGUMENTS.
   if (st.clickhouse_code() != 0 && st.clickhouse_code() != ch::kBadArguments &&
-      text.rfind("Code: ", 0) != 0) {
+      text.find("Code: ") == std::string::npos) {
     text += fmt::format(" ({})", ch::ErrorCodeName(st.clickhouse_code()));
   }
   fmt::print(stderr, "trackhouse {}: {}\n", command, text);
+}
+
+// A statement's error as ClickHouse prints it: "Code: 60. DB::Exception: ... (UNKNOWN_TABLE)
+// (version ...)", after the place in the script; a server's error body is already so shaped.
+void PrintQueryError(const Status& st) {
+  if (st.clickhouse_code() == 0 || st.message().find("Code: ") != std::string::npos) {
+    PrintError("query", st);
+    return;
+  }
+  fmt::print(stderr, "{}\n", server::FormatClickHouseException(st.clickhouse_code(), st.message()));
 }
 
 // The config file (if any), then the flags on top.
@@ -110,7 +123,9 @@ int Serve(const Flags& flags) {
     }
     return 1;
   }
-  server::Server server(config.server, storage->get(), /*query_handler=*/nullptr);
+  // Declared after the storage and before the server: destroyed after the server stops.
+  query::QueryEngine engine(storage->get(), config.query);
+  server::Server server(config.server, storage->get(), &engine);
   st = server.Start();
   if (!st.ok()) {
     PrintError("serve", st);
@@ -173,41 +188,42 @@ int Query(const Flags& flags, const std::string& sql_arg, bool has_sql) {
     return 1;
   }
   SqlTarget& t = **target;
+  t.set_output_format(flags.format.empty() ? "Pretty" : flags.format);
+  // One INSERT without inline data: the rows come from stdin (like clickhouse-client --query).
+  const sql::InsertStmt* stdin_insert = nullptr;
+  sql::StatementPtr single;
   if (has_sql) {
     auto stmt = sql::ParseStatement(sql_arg);
-    if (!stmt.ok()) {
-      st = stmt.status();
-    } else if (const auto* insert = (*stmt)->As<sql::InsertStmt>();
-               insert != nullptr && insert->source != sql::InsertStmt::Source::kSelect &&
-               sql_arg.find_first_not_of(" \t\r\n;",
-                                         std::min(insert->data_offset, sql_arg.size())) ==
-                   std::string::npos) {
-      // No inline data: the rows come from stdin (like clickhouse-client --query).
-      if (isatty(STDIN_FILENO)) {
-        st = Status::InvalidArgument(
-            "the INSERT has no data: pipe the rows to stdin, e.g. `trackhouse query ... "
-            "'INSERT INTO t FORMAT JSONEachRow' < rows.ndjson`");
-      } else {
-        st = t.ExecuteInsertFrom(*insert, sql_arg, stdin);
+    if (stmt.ok()) {
+      single = std::move(stmt).value();
+      const auto* insert = single->As<sql::InsertStmt>();
+      if (insert != nullptr && insert->source != sql::InsertStmt::Source::kSelect &&
+          sql_arg.find_first_not_of(" \t\r\n;", std::min(insert->data_offset, sql_arg.size())) ==
+              std::string::npos) {
+        stdin_insert = insert;
       }
+    }
+  }
+  if (stdin_insert != nullptr) {
+    if (isatty(STDIN_FILENO)) {
+      st = Status::InvalidArgument(
+          "the INSERT has no data: pipe the rows to stdin, e.g. `trackhouse query ... "
+          "'INSERT INTO t FORMAT JSONEachRow' < rows.ndjson`");
     } else {
-      std::string_view data;
-      if (const auto* ins = (*stmt)->As<sql::InsertStmt>()) {
-        size_t b = std::min(ins->data_offset, sql_arg.size());
-        size_t e = std::min(std::max(ins->data_end, b), sql_arg.size());
-        data = std::string_view(sql_arg).substr(b, e - b);
-      }
-      st = t.Execute(**stmt, sql_arg, data);
+      st = t.ExecuteInsertFrom(*stdin_insert, sql_arg, stdin);
     }
   } else {
-    std::string script((std::istreambuf_iterator<char>(std::cin)),
-                       std::istreambuf_iterator<char>());
+    // The argument or stdin: one or more statements separated by ';'.
+    std::string script = sql_arg;
+    if (!has_sql) {
+      script.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    }
     int ran = 0;
-    st = RunScript(&t, script, "stdin", &ran);
+    st = RunScript(&t, script, has_sql ? "query" : "stdin", &ran);
   }
   Status closed = t.Close();
   if (!st.ok()) {
-    PrintError("query", st);
+    PrintQueryError(st);
     return 1;
   }
   if (!closed.ok()) {
@@ -255,15 +271,19 @@ int Main(int argc, char** argv) {
   std::string sql_text;
   CLI::App* query = app.add_subcommand(
       "query",
-      "Run SQL: DDL, or INSERT with its rows inline or on stdin (SELECT comes with the "
-      "query engine). Without SQL, runs the statements read from stdin");
+      "Run SQL: SELECT and the other ClickHouse statements (results in Pretty unless --format "
+      "or FORMAT says otherwise), DDL, INSERT with its rows inline or on stdin. Several "
+      "statements may be separated by ';'. Without SQL, runs the statements read from stdin");
   auto* q_data = query->add_option("--data", flags.data,
                                    "Data directory of the embedded store (no server running)");
   auto* q_url = query->add_option("--url", flags.url,
                                   "URL of a running trackhouse server, e.g. "
                                   "http://127.0.0.1:8124");
   q_data->excludes(q_url);
-  auto* q_sql = query->add_option("SQL", sql_text, "The statement (default: read from stdin)");
+  query->add_option("--format", flags.format,
+                    "Output format of results that name no FORMAT (default Pretty; e.g. "
+                    "TabSeparated, CSV, JSONEachRow, PrettyCompact)");
+  auto* q_sql = query->add_option("SQL", sql_text, "The statements (default: read from stdin)");
   add_config(query);
 
   CLI::App* version = app.add_subcommand("version", "Print the version");

@@ -66,6 +66,16 @@ RemoteClient::~RemoteClient() {
   if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
 
+void RemoteClient::SetParam(std::string name, std::string value) {
+  for (auto& [n, v] : params_) {
+    if (n == name) {
+      v = std::move(value);
+      return;
+    }
+  }
+  params_.emplace_back(std::move(name), std::move(value));
+}
+
 Result<RemoteResult> RemoteClient::Post(std::string_view query, std::string_view body) {
   return Perform(query, body, nullptr);
 }
@@ -79,8 +89,15 @@ Result<RemoteResult> RemoteClient::Perform(std::string_view query, std::string_v
   CURL* curl = static_cast<CURL*>(curl_);
   if (curl == nullptr) return Status::Internal("libcurl could not be initialized");
   curl_easy_reset(curl);
-  std::string full = fmt::format("{}/?database={}", url_, server::UrlEncode(database_));
-  if (!query.empty()) full += "&query=" + server::UrlEncode(query);
+  std::string args;
+  auto add = [&](std::string_view name, std::string_view value) {
+    args += fmt::format("{}{}={}", args.empty() ? "?" : "&", server::UrlEncode(name),
+                        server::UrlEncode(value));
+  };
+  if (!database_.empty()) add("database", database_);
+  for (const auto& [name, value] : params_) add(name, value);
+  if (!query.empty()) add("query", query);
+  std::string full = url_ + "/" + args;
   RemoteResult result;
   Transfer t{&result, body, 0, in};
   curl_slist* headers = nullptr;

@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 
@@ -24,7 +26,8 @@ struct RemoteResult {
 
 class RemoteClient {
  public:
-  // `url`: "http://host:port" (a trailing '/' is fine). `database` is sent as `database=`.
+  // `url`: "http://host:port" (a trailing '/' is fine). `database` is sent as `database=`
+  // unless empty (the server's default, or the session's after USE).
   RemoteClient(std::string url, std::string database);
   ~RemoteClient();
   RemoteClient(const RemoteClient&) = delete;
@@ -36,6 +39,10 @@ class RemoteClient {
   // The same with the body streamed from `in` (chunked transfer) until EOF.
   Result<RemoteResult> PostStream(std::string_view query, std::FILE* in);
 
+  // Sends URL argument `name`=`value` with every request from now on (replacing an earlier
+  // value): session_id, default_format, settings.
+  void SetParam(std::string name, std::string value);
+
   // A non-2xx answer as a Status carrying the server's ClickHouse code and body text.
   static Status ToStatus(const RemoteResult& result);
 
@@ -46,6 +53,7 @@ class RemoteClient {
 
   std::string url_;
   std::string database_;
+  std::vector<std::pair<std::string, std::string>> params_;
   void* curl_ = nullptr;  // CURL*
 };
 

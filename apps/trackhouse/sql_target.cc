@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "apps/trackhouse/remote_client.h"
@@ -9,32 +10,32 @@
 #include "common/metrics.h"
 #include "engine/engine.h"
 #include "ingest/ingest.h"
+#include "query/settings.h"
+#include "server/router.h"
 
 namespace trackhouse::app {
 namespace {
 
 constexpr std::string_view kDatabase = "default";
 
-Status NoQueryEngine(const sql::Statement& stmt) {
-  return Status::NotSupported(fmt::format(
-      "{} is not available yet: trackhouse has no query engine (only INSERT and DDL run)",
-      sql::StatementKindName(stmt.kind)));
-}
-
 class LocalTarget final : public SqlTarget {
  public:
   LocalTarget(std::unique_ptr<storage::Storage> storage, std::string data_dir,
-              ingest::IngestOptions ingest)
-      : storage_(std::move(storage)), data_dir_(std::move(data_dir)), ingest_(ingest) {}
+              ingest::IngestOptions ingest, query::QueryEngineOptions query_options)
+      : storage_(std::move(storage)),
+        engine_(std::make_unique<query::QueryEngine>(storage_.get(), query_options)),
+        data_dir_(std::move(data_dir)),
+        ingest_(ingest) {}
   ~LocalTarget() override { Close().IgnoreError(); }
 
   Status Execute(const sql::Statement& stmt, std::string_view text,
                  std::string_view inline_data) override {
-    if (sql::IsDdlStatement(stmt.kind))
-      return storage_->ExecuteDdl(stmt, text, std::string(kDatabase));
+    if (sql::IsDdlStatement(stmt.kind)) return storage_->ExecuteDdl(stmt, text, database_);
+    if (stmt.kind == sql::StatementKind::kUse) return Use(*stmt.As<sql::UseStmt>());
+    if (stmt.kind == sql::StatementKind::kSet) return Set(stmt);
     const auto* insert = stmt.As<sql::InsertStmt>();
     if (insert == nullptr || insert->source == sql::InsertStmt::Source::kSelect) {
-      return NoQueryEngine(stmt);
+      return Query(stmt, text);
     }
     TH_ASSIGN_OR_RETURN(auto stream, Open(*insert));
     TH_RETURN_IF_ERROR(stream->Feed(inline_data));
@@ -43,7 +44,7 @@ class LocalTarget final : public SqlTarget {
 
   Status ExecuteInsertFrom(const sql::InsertStmt& stmt, std::string_view text,
                            std::FILE* in) override {
-    if (stmt.source == sql::InsertStmt::Source::kSelect) return NoQueryEngine(stmt);
+    if (stmt.source == sql::InsertStmt::Source::kSelect) return Query(stmt, text);
     TH_ASSIGN_OR_RETURN(auto stream, Open(stmt));
     std::vector<char> buffer(1 << 20);
     while (true) {
@@ -83,6 +84,7 @@ class LocalTarget final : public SqlTarget {
 
   Status Close() override {
     if (!storage_) return Status::OK();
+    engine_.reset();
     Status st = storage_->Stop();
     storage_.reset();
     return st;
@@ -92,26 +94,84 @@ class LocalTarget final : public SqlTarget {
 
  private:
   Result<std::unique_ptr<ingest::InsertStream>> Open(const sql::InsertStmt& stmt) {
-    return ingest::InsertStream::Open(storage_.get(), std::string(kDatabase), stmt,
-                                      stmt.data_format, ingest_, Clock::Real()->NowMicros());
+    ingest::IngestOptions options = ingest_;
+    options.max_insert_block_size = settings_.max_insert_block_size;
+    options.skip_unknown_fields = settings_.input_format_skip_unknown_fields;
+    return ingest::InsertStream::Open(storage_.get(), database_, stmt, stmt.data_format, options,
+                                      Clock::Real()->NowMicros());
+  }
+
+  // Statements that return rows (and INSERT ... SELECT, OPTIMIZE ...) go to the query engine.
+  Status Query(const sql::Statement& stmt, std::string_view text) {
+    query::QueryRequest request;
+    request.statement = &stmt;
+    request.sql = text;
+    request.database = database_;
+    request.settings = setting_args_;
+    request.default_format = output_format_;
+    request.now_micros = Clock::Real()->NowMicros();
+    TH_ASSIGN_OR_RETURN(query::QueryResult result, engine_->Execute(request));
+    std::fwrite(result.body.data(), 1, result.body.size(), stdout);
+    std::fflush(stdout);
+    return Status::OK();
+  }
+
+  Status Use(const sql::UseStmt& use) {
+    TH_ASSIGN_OR_RETURN(auto databases, storage_->ListDatabases());
+    if (std::find(databases.begin(), databases.end(), use.database) == databases.end()) {
+      return Status::NotFound(fmt::format("Database {} does not exist", use.database),
+                              ch::kUnknownDatabase);
+    }
+    database_ = use.database;
+    return Status::OK();
+  }
+
+  Status Set(const sql::Statement& stmt) {
+    query::QuerySettings check = settings_;
+    std::vector<std::pair<std::string, std::string>> values;
+    for (const sql::Setting& s : stmt.settings) {
+      TH_ASSIGN_OR_RETURN(std::string text, query::SettingValueText(s));
+      TH_RETURN_IF_ERROR(query::ApplySetting(s.name, text, &check));
+      values.emplace_back(s.name, std::move(text));
+    }
+    settings_ = check;
+    for (auto& v : values) setting_args_.push_back(std::move(v));
+    return Status::OK();
   }
 
   std::unique_ptr<storage::Storage> storage_;
+  std::unique_ptr<query::QueryEngine> engine_;
   std::string data_dir_;
   ingest::IngestOptions ingest_;
+  // What USE and SET changed, for the statements that follow.
+  std::string database_ = std::string(kDatabase);
+  query::QuerySettings settings_ = DefaultSettings(ingest_);
+  std::vector<std::pair<std::string, std::string>> setting_args_;
+
+  static query::QuerySettings DefaultSettings(const ingest::IngestOptions& ingest) {
+    query::QuerySettings s;
+    s.max_insert_block_size = ingest.max_insert_block_size;
+    s.input_format_skip_unknown_fields = ingest.skip_unknown_fields;
+    return s;
+  }
 };
 
 class RemoteTarget final : public SqlTarget {
  public:
-  explicit RemoteTarget(const std::string& url) : client_(url, std::string(kDatabase)) {}
+  // Statements of one command share an HTTP session, so that SET and USE carry over.
+  explicit RemoteTarget(const std::string& url) : client_(url, "") {
+    client_.SetParam("session_id", "trackhouse-cli-" + server::GenerateUuid());
+  }
 
   Status Execute(const sql::Statement& stmt, std::string_view text,
                  std::string_view inline_data) override {
+    client_.SetParam("default_format", output_format_);
     TH_ASSIGN_OR_RETURN(RemoteResult r, client_.Post("", text));
     TH_RETURN_IF_ERROR(RemoteClient::ToStatus(r));
     if (!r.body.empty() && stmt.kind != sql::StatementKind::kInsert &&
         !sql::IsDdlStatement(stmt.kind)) {
       std::fwrite(r.body.data(), 1, r.body.size(), stdout);
+      std::fflush(stdout);
     }
     return Status::OK();
   }
@@ -181,7 +241,7 @@ Result<std::unique_ptr<SqlTarget>> OpenLocalTarget(const AppConfig& config) {
     return storage.status().WithContext("cannot open data directory " + config.data_dir);
   }
   return std::unique_ptr<SqlTarget>(std::make_unique<LocalTarget>(
-      std::move(storage).value(), config.data_dir, config.server.ingest));
+      std::move(storage).value(), config.data_dir, config.server.ingest, config.query));
 }
 
 std::unique_ptr<SqlTarget> MakeRemoteTarget(const std::string& url) {

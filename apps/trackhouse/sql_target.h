@@ -1,6 +1,9 @@
 // SqlTarget: where `trackhouse query` and `trackhouse migrate` send statements -- the embedded
 // store opened in-process (--data DIR) or a running server over HTTP (--url URL). Both run
-// DDL and INSERT the same way the server does (ingest::InsertStream for rows).
+// DDL and INSERT the same way the server does (ingest::InsertStream for rows), statements that
+// return rows with the query engine (query::QueryEngine in-process, or the server's), printing
+// their results to stdout, and keep `SET` and `USE` for the statements that follow (the remote
+// target through an HTTP session).
 //
 // Not thread-safe: one command uses one target.
 #pragma once
@@ -23,7 +26,7 @@ class SqlTarget {
 
   // Runs one statement. `text` is the statement's text including any inline data (what a
   // server would receive); `inline_data` is the INSERT's data part of it (empty otherwise).
-  // SELECT and other reading statements are NotSupported until the query engine exists.
+  // Results (SELECT, SHOW, ...) are written to stdout.
   virtual Status Execute(const sql::Statement& stmt, std::string_view text,
                          std::string_view inline_data) = 0;
   // Runs an INSERT whose data is read from `in` until EOF (streamed, bounded memory).
@@ -35,10 +38,17 @@ class SqlTarget {
   virtual Status Close() = 0;
   // "data directory ./data" or "server http://...", for messages.
   virtual std::string Describe() const = 0;
+
+  // The format of results of statements that name no FORMAT. Default Pretty.
+  void set_output_format(std::string format) { output_format_ = std::move(format); }
+
+ protected:
+  std::string output_format_ = "Pretty";
 };
 
-// Opens the embedded store in config.data_dir. If another process holds the directory, the
-// error says so and suggests `--url <the configured listen address>`.
+// Opens the embedded store in config.data_dir, with a query engine configured by
+// config.query. If another process holds the directory, the error says so and suggests
+// `--url <the configured listen address>`.
 Result<std::unique_ptr<SqlTarget>> OpenLocalTarget(const AppConfig& config);
 
 // A target that sends statements to the server at `url`.

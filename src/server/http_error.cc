@@ -15,9 +15,6 @@ constexpr int kUnknownElementInAst = 37;
 constexpr int kUnknownDirectionOfSorting = 64;
 constexpr int kUnknownTypeOfQuery = 78;
 constexpr int kUnknownDatabaseEngine = 336;
-constexpr int kWrongPassword = 193;
-constexpr int kRequiredPassword = 194;
-constexpr int kAccessDenied = 497;
 constexpr int kSocketTimeout = 209;
 constexpr int kHttpLengthRequired = 381;
 constexpr int kThereIsNoColumnReal = 8;
@@ -54,9 +51,9 @@ int DefaultClickHouseCode(StatusCode code) {
 
 // ClickHouse's exceptionCodeToHTTPStatus (src/Server/HTTP/exceptionCodeToHTTPStatus.cpp).
 int ClickHouseHttpStatus(int c) {
-  if (c == kRequiredPassword) return 401;
-  if (c == ch::kUnknownUser || c == kWrongPassword || c == ch::kAuthenticationFailed ||
-      c == kAccessDenied) {
+  if (c == ch::kRequiredPassword) return 401;
+  if (c == ch::kUnknownUser || c == ch::kWrongPassword || c == ch::kAuthenticationFailed ||
+      c == ch::kAccessDenied) {
     return 403;
   }
   switch (c) {
@@ -97,6 +94,8 @@ int ClickHouseHttpStatus(int c) {
       return 503;
     case kHttpLengthRequired:
       return 411;
+    case ch::kQueryIsTooLarge:
+      return 413;
     case ch::kTimeoutExceeded:
       return 408;
     default:
@@ -119,7 +118,11 @@ HttpError ToHttpError(const Status& status) {
   HttpError e;
   e.clickhouse_code = status.clickhouse_code() != 0 ? status.clickhouse_code()
                                                     : DefaultClickHouseCode(status.code());
-  if (status.code() == StatusCode::kResourceExhausted ||
+  // A query over its own limits (memory, rows) is not overload: retrying it would fail again.
+  bool query_limit = e.clickhouse_code == ch::kMemoryLimitExceeded ||
+                     e.clickhouse_code == ch::kTooManyRowsOrBytes ||
+                     e.clickhouse_code == ch::kTooManyRows;
+  if ((status.code() == StatusCode::kResourceExhausted && !query_limit) ||
       status.code() == StatusCode::kUnavailable) {
     e.http_status = 503;
     e.retry_after_seconds = 1;

@@ -27,7 +27,9 @@ struct HttpError {
 // Maps a non-OK Status to the response that reports it. A status without a ClickHouse code
 // gets one derived from its StatusCode (e.g. ResourceExhausted -> MEMORY_LIMIT_EXCEEDED).
 // Overload errors (kResourceExhausted, kUnavailable) are 503 with Retry-After, following the
-// design's push-back rule; every other status maps exactly as ClickHouse maps its code.
+// design's push-back rule -- except a query over its own limits (MEMORY_LIMIT_EXCEEDED,
+// TOO_MANY_ROWS[_OR_BYTES]), which a retry would not fix; every other status maps exactly as
+// ClickHouse maps its code.
 HttpError ToHttpError(const Status& status);
 
 // "Code: N. DB::Exception: <message>. (NAME) (version V (trackhouse))" without a newline.

@@ -1,11 +1,14 @@
 #include "server/router.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
-#include <charconv>
+#include <algorithm>
+#include <optional>
 #include <random>
 
 #include "common/metrics.h"
+#include "server/compression.h"
 #include "server/http_error.h"
 #include "server/version.h"
 #include "sql/parser.h"
@@ -66,25 +69,6 @@ bool IsReservedParam(std::string_view name) {
   return false;
 }
 
-Result<uint64_t> ParseUnsignedSetting(std::string_view name, std::string_view value) {
-  uint64_t v = 0;
-  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (ec != std::errc() || ptr != value.data() + value.size()) {
-    return Status::InvalidArgument(
-        fmt::format("Invalid value '{}' of setting {}: expected an unsigned integer", value, name),
-        ch::kCannotParseNumber);
-  }
-  return v;
-}
-
-Result<bool> ParseBoolSetting(std::string_view name, std::string_view value) {
-  if (value == "1" || value == "true" || value == "True" || value == "TRUE") return true;
-  if (value == "0" || value == "false" || value == "False" || value == "FALSE") return false;
-  return Status::InvalidArgument(
-      fmt::format("Invalid value '{}' of setting {}: expected 0, 1, true or false", value, name),
-      ch::kCannotParseText);
-}
-
 // What one statement over the ClickHouse interface reports in X-ClickHouse-Summary.
 struct Summary {
   uint64_t read_rows = 0;
@@ -98,14 +82,34 @@ struct Summary {
   std::string ToJson() const {
     return fmt::format(
         "{{\"read_rows\":\"{}\",\"read_bytes\":\"{}\",\"written_rows\":\"{}\","
-        "\"written_bytes\":\"{}\",\"total_rows_to_read\":\"0\",\"result_rows\":\"{}\","
+        "\"written_bytes\":\"{}\",\"total_rows_to_read\":\"{}\",\"result_rows\":\"{}\","
         "\"result_bytes\":\"{}\",\"elapsed_ns\":\"{}\"}}",
-        read_rows, read_bytes, written_rows, written_bytes, result_rows, result_bytes, elapsed_ns);
+        read_rows, read_bytes, written_rows, written_bytes, read_rows, result_rows, result_bytes,
+        elapsed_ns);
   }
 };
 
-HttpResponse ErrorResponse(const Status& status) {
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == 0) return "trackhouse";
+  return buf;
+}
+
+// Counts an error on /metrics under its ClickHouse name:
+// trackhouse_http_exceptions_unknown_table_total, ...
+void CountErrorCode(int code) {
+  std::string name(ch::ErrorCodeName(code));
+  for (char& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  metrics::GetCounter(fmt::format("trackhouse_http_exceptions_{}_total", name),
+                      fmt::format("Statements over the ClickHouse HTTP interface that failed with "
+                                  "ClickHouse error code {}",
+                                  code))
+      .Add();
+}
+
+HttpResponse ErrorResponse(const Status& status, int* clickhouse_code) {
   HttpError e = ToHttpError(status);
+  *clickhouse_code = e.clickhouse_code;
   HttpResponse r;
   r.status = e.http_status;
   r.body = std::move(e.body);
@@ -135,7 +139,10 @@ Router::Router(RouterOptions options, storage::Storage* storage, query::QueryHan
       storage_(storage),
       query_handler_(query_handler),
       clock_(options_.clock != nullptr ? options_.clock : Clock::Real()),
-      start_micros_(clock_->MonotonicMicros()) {}
+      start_micros_(clock_->MonotonicMicros()),
+      display_name_(options_.display_name.empty() ? HostName() : options_.display_name),
+      auth_(options_.users),
+      sessions_(options_.sessions, clock_) {}
 
 HttpResponse Router::Handle(const HttpRequest& request, BodyReader* body) {
   const std::string& path = request.path;
@@ -210,7 +217,117 @@ HttpResponse Router::HandleHealth() {
   return r;
 }
 
-HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* body) {
+// What Prepare() works out about a request over the ClickHouse interface.
+struct Router::Context {
+  std::string user;
+  // The current database of the statement.
+  std::string database = "default";
+  // Session settings, then the URL's settings, validated; passed to the query engine.
+  std::vector<std::pair<std::string, std::string>> setting_args;
+  query::QuerySettings settings;
+  // ClickHouse's readonly level: 2 for GET (reads and SET allowed), else the setting.
+  uint32_t readonly = 0;
+  bool get = false;
+  SessionStore::Lease session;
+  ContentEncoding response_encoding = ContentEncoding::kIdentity;
+};
+
+namespace {
+
+Status ReadonlyError(bool get) {
+  return Status(StatusCode::kInvalidArgument,
+                get ? "Cannot execute query in readonly mode. For queries over HTTP, method GET "
+                      "implies readonly. You should use method POST for modifying queries"
+                    : "Cannot execute query in readonly mode",
+                ch::kReadonly);
+}
+
+bool IsTrue(const std::string* v) { return v != nullptr && (*v == "1" || *v == "true"); }
+
+}  // namespace
+
+Status Router::Prepare(const HttpRequest& request, Context* ctx) {
+  TH_ASSIGN_OR_RETURN(ctx->user, auth_.Authenticate(request));
+
+  if (const std::string* id = request.Param("session_id"); id != nullptr && !id->empty()) {
+    TH_ASSIGN_OR_RETURN(uint32_t timeout, sessions_.ParseTimeout(request.Param("session_timeout")));
+    TH_ASSIGN_OR_RETURN(ctx->session, sessions_.Acquire(ctx->user, *id, timeout,
+                                                        IsTrue(request.Param("session_check"))));
+  }
+  if (IsTrue(request.Param("compress")) || IsTrue(request.Param("decompress"))) {
+    return Status::NotSupported(
+        "The compress=1 / decompress=1 URL arguments (ClickHouse's native compressed block "
+        "format) are not supported: use Content-Encoding: gzip for request bodies, and "
+        "enable_http_compression=1 with Accept-Encoding: gzip for responses");
+  }
+
+  // Database: the `database` argument, else the header, else the session's (USE), else default.
+  if (ctx->session.valid() && !ctx->session.state()->database.empty()) {
+    ctx->database = ctx->session.state()->database;
+  }
+  if (auto h = request.Header("X-ClickHouse-Database"); !h.empty()) ctx->database = h;
+  if (const std::string* db = request.Param("database"); db != nullptr && !db->empty()) {
+    ctx->database = *db;
+  }
+
+  // Settings: the server's insert defaults, the session's SETs, then the URL's settings.
+  ctx->settings.max_insert_block_size = options_.ingest.max_insert_block_size;
+  ctx->settings.input_format_skip_unknown_fields = options_.ingest.skip_unknown_fields;
+  if (ctx->session.valid()) {
+    for (const auto& [name, value] : ctx->session.state()->settings) {
+      TH_RETURN_IF_ERROR(query::ApplySetting(name, value, &ctx->settings));
+      ctx->setting_args.emplace_back(name, value);
+    }
+  }
+  for (const auto& [name, value] : request.params) {
+    if (IsReservedParam(name)) continue;
+    TH_RETURN_IF_ERROR(query::ApplySetting(name, value, &ctx->settings));
+    ctx->setting_args.emplace_back(name, value);
+  }
+  if (ctx->settings.max_insert_block_size == 0) {
+    return Status::InvalidArgument("Setting max_insert_block_size must be positive");
+  }
+  ctx->get = request.method == "GET" || request.method == "HEAD";
+  ctx->readonly = ctx->get ? 2 : ctx->settings.readonly;
+  if (ctx->settings.enable_http_compression) {
+    ctx->response_encoding = ChooseResponseEncoding(request.Header("Accept-Encoding"));
+  }
+  return Status::OK();
+}
+
+Status Router::ExecuteSet(const sql::Statement& stmt, Context* ctx) {
+  // Validated against a copy: a SET with one bad assignment changes nothing.
+  query::QuerySettings check = ctx->settings;
+  std::vector<std::pair<std::string, std::string>> values;
+  for (const sql::Setting& s : stmt.settings) {
+    if (ctx->readonly == 1) {
+      return Status(StatusCode::kInvalidArgument,
+                    fmt::format("Cannot modify '{}' setting in readonly mode", s.name),
+                    ch::kReadonly);
+    }
+    TH_ASSIGN_OR_RETURN(std::string text, query::SettingValueText(s));
+    TH_RETURN_IF_ERROR(query::ApplySetting(s.name, text, &check));
+    values.emplace_back(s.name, std::move(text));
+  }
+  // Without a session a SET lasts for this request only, as in ClickHouse.
+  if (ctx->session.valid()) {
+    for (const auto& [name, value] : values) ctx->session.state()->Set(name, value);
+  }
+  return Status::OK();
+}
+
+Status Router::ExecuteUse(const sql::Statement& stmt, Context* ctx) {
+  const auto* use = stmt.As<sql::UseStmt>();
+  TH_ASSIGN_OR_RETURN(auto databases, storage_->ListDatabases());
+  if (std::find(databases.begin(), databases.end(), use->database) == databases.end()) {
+    return Status::NotFound(fmt::format("Database {} does not exist", use->database),
+                            ch::kUnknownDatabase);
+  }
+  if (ctx->session.valid()) ctx->session.state()->database = use->database;
+  return Status::OK();
+}
+
+HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* raw_body) {
   const int64_t start = clock_->MonotonicMicros();
   M().queries.Add();
   Summary summary;
@@ -220,49 +337,47 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* bo
   } else {
     query_id = GenerateUuid();
   }
+  Context ctx;
 
-  // Everything below reports through `fail`, which shapes a ClickHouse error.
+  // Everything below reports through `finish` (and `fail`, which shapes a ClickHouse error).
   auto finish = [&](HttpResponse r) {
     summary.elapsed_ns = (clock_->MonotonicMicros() - start) * 1000;
     r.headers.emplace_back("X-ClickHouse-Query-Id", query_id);
     r.headers.emplace_back("X-ClickHouse-Timezone", "UTC");
+    r.headers.emplace_back("X-ClickHouse-Server-Display-Name", display_name_);
     r.headers.emplace_back("X-ClickHouse-Summary", summary.ToJson());
+    if (ctx.response_encoding != ContentEncoding::kIdentity && !r.body.empty()) {
+      auto packed =
+          CompressBody(r.body, ctx.response_encoding, ctx.settings.http_zlib_compression_level);
+      if (packed.ok()) {
+        r.body = std::move(packed).value();
+        r.headers.emplace_back("Content-Encoding",
+                               std::string(ContentEncodingName(ctx.response_encoding)));
+      }
+    }
     return r;
   };
   auto fail = [&](const Status& status) {
     M().query_errors.Add();
-    if (status.clickhouse_code() == ch::kSyntaxError) M().syntax_errors.Add();
-    if (status.clickhouse_code() == ch::kNotImplemented) M().not_implemented.Add();
-    return finish(ErrorResponse(status));
+    int code = 0;
+    HttpResponse r = ErrorResponse(status, &code);
+    CountErrorCode(code);
+    if (code == ch::kSyntaxError) M().syntax_errors.Add();
+    if (code == ch::kNotImplemented) M().not_implemented.Add();
+    if (code == ch::kReadonly) M().readonly_errors.Add();
+    return finish(std::move(r));
   };
 
-  // Database and settings.
-  std::string database = "default";
-  if (auto h = request.Header("X-ClickHouse-Database"); !h.empty()) database = std::string(h);
-  if (const std::string* db = request.Param("database"); db != nullptr && !db->empty()) {
-    database = *db;
-  }
-  ingest::IngestOptions ingest_options = options_.ingest;
-  std::vector<std::pair<std::string, std::string>> settings;
-  for (const auto& [name, value] : request.params) {
-    if (IsReservedParam(name)) continue;
-    if (name == "max_insert_block_size") {
-      auto v = ParseUnsignedSetting(name, value);
-      if (!v.ok()) return fail(v.status());
-      if (*v == 0) {
-        return fail(Status::InvalidArgument("Setting max_insert_block_size must be positive"));
-      }
-      ingest_options.max_insert_block_size = *v;
-    } else if (name == "input_format_skip_unknown_fields") {
-      auto v = ParseBoolSetting(name, value);
-      if (!v.ok()) return fail(v.status());
-      ingest_options.skip_unknown_fields = *v;
-    }
-    settings.emplace_back(name, value);
-  }
-  if (auto enc = request.Header("Content-Encoding"); !enc.empty() && enc != "identity") {
-    return fail(Status::NotSupported(fmt::format(
-        "Content-Encoding '{}' is not supported yet: send the body uncompressed", enc)));
+  if (Status st = Prepare(request, &ctx); !st.ok()) return fail(st);
+
+  // The body, inflated on the fly when compressed.
+  auto encoding = ParseContentEncoding(request.Header("Content-Encoding"));
+  if (!encoding.ok()) return fail(encoding.status());
+  std::optional<InflatingBodyReader> inflating;
+  BodyReader* body = raw_body;
+  if (*encoding != ContentEncoding::kIdentity && request.has_body) {
+    inflating.emplace(raw_body, *encoding, options_.read_chunk_bytes);
+    body = &*inflating;
   }
 
   // The statement text: the query argument, a newline, then the start of the body.
@@ -282,6 +397,7 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* bo
     if (chunk->empty()) break;
     text.append(chunk->data(), chunk->size());
   }
+  bool body_done = !request.has_body || body->done();
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) {
     return fail(Status::InvalidArgument("Empty query", ch::kSyntaxError));
@@ -289,7 +405,7 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* bo
 
   auto parsed = sql::ParseStatement(text);
   if (!parsed.ok()) {
-    if (!body->done()) {
+    if (!body_done) {
       return fail(Status::InvalidArgument(
           fmt::format("{} (only the first max_query_size = {} bytes of the query are parsed)",
                       parsed.status().message(), options_.max_query_bytes),
@@ -298,20 +414,18 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* bo
     return fail(parsed.status());
   }
   const sql::Statement& stmt = **parsed;
-  bool readonly = request.method == "GET";
 
   if (const auto* insert = stmt.As<sql::InsertStmt>();
       insert != nullptr && insert->source != sql::InsertStmt::Source::kSelect) {
     M().inserts.Add();
-    if (readonly) {
-      M().readonly_errors.Add();
+    if (ctx.readonly > 0) {
       M().insert_errors.Add();
-      return fail(Status(StatusCode::kInvalidArgument,
-                         "Cannot execute query in readonly mode. For queries over HTTP, method "
-                         "GET implies readonly. You should use method POST for modifying queries",
-                         ch::kReadonly));
+      return fail(ReadonlyError(ctx.get));
     }
-    auto stream = ingest::InsertStream::Open(storage_, database, *insert, insert->data_format,
+    ingest::IngestOptions ingest_options = options_.ingest;
+    ingest_options.max_insert_block_size = ctx.settings.max_insert_block_size;
+    ingest_options.skip_unknown_fields = ctx.settings.input_format_skip_unknown_fields;
+    auto stream = ingest::InsertStream::Open(storage_, ctx.database, *insert, insert->data_format,
                                              ingest_options, clock_->NowMicros());
     if (!stream.ok()) {
       M().insert_errors.Add();
@@ -333,7 +447,7 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* bo
     // in `text`, the statement's own data end applies (VALUES less a trailing ';').
     size_t data_begin = std::min(insert->data_offset, text.size());
     size_t data_end =
-        body->done() ? std::min(std::max(insert->data_end, data_begin), text.size()) : text.size();
+        body_done ? std::min(std::max(insert->data_end, data_begin), text.size()) : text.size();
     std::string_view inline_data(text.data() + data_begin, data_end - data_begin);
     M().insert_body_bytes.Add(static_cast<int64_t>(inline_data.size()));
     Status st = s.Feed(inline_data);
@@ -353,7 +467,7 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* bo
     return report(st);
   }
 
-  if (!body->done()) {
+  if (!body_done) {
     return fail(Status::InvalidArgument(
         fmt::format("Query is too large: only INSERT may be followed by data, and the query "
                     "exceeds max_query_size = {} bytes",
@@ -363,30 +477,35 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* bo
 
   if (sql::IsDdlStatement(stmt.kind)) {
     M().ddl.Add();
-    if (readonly) {
-      M().readonly_errors.Add();
+    if (ctx.readonly > 0) {
       M().ddl_errors.Add();
-      return fail(Status(StatusCode::kInvalidArgument,
-                         "Cannot execute query in readonly mode. For queries over HTTP, method "
-                         "GET implies readonly. You should use method POST for modifying queries",
-                         ch::kReadonly));
+      return fail(ReadonlyError(ctx.get));
     }
     std::string_view sql_text(text);
     size_t last = sql_text.find_last_not_of(" \t\r\n;");
     if (last != std::string_view::npos && last >= first) {
       sql_text = sql_text.substr(first, last + 1 - first);
     }
-    Status st = storage_->ExecuteDdl(stmt, sql_text, database);
+    Status st = storage_->ExecuteDdl(stmt, sql_text, ctx.database);
     if (!st.ok()) {
       M().ddl_errors.Add();
       return fail(st);
     }
     return finish(HttpResponse{});
   }
+  if (stmt.kind == sql::StatementKind::kSet || stmt.kind == sql::StatementKind::kUse) {
+    Status st =
+        stmt.kind == sql::StatementKind::kSet ? ExecuteSet(stmt, &ctx) : ExecuteUse(stmt, &ctx);
+    if (!st.ok()) return fail(st);
+    return finish(HttpResponse{});
+  }
 
+  if (stmt.kind == sql::StatementKind::kInsert && ctx.readonly > 0) {  // INSERT ... SELECT
+    return fail(ReadonlyError(ctx.get));
+  }
   if (query_handler_ == nullptr) {
     return fail(Status::NotSupported(
-        fmt::format("{} is not available yet: this trackhouse server has no query engine (it takes "
+        fmt::format("{} is not available: this trackhouse server has no query engine (it takes "
                     "INSERT and DDL statements only)",
                     sql::StatementKindName(stmt.kind))));
   }
@@ -394,16 +513,20 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* bo
   qr.statement = &stmt;
   qr.sql = text;
   qr.query_id = query_id;
-  qr.database = database;
-  qr.settings = std::move(settings);
-  if (const std::string* f = request.Param("default_format")) qr.default_format = *f;
+  qr.database = ctx.database;
+  qr.settings = std::move(ctx.setting_args);
   if (auto f = request.Header("X-ClickHouse-Format"); !f.empty()) qr.default_format = f;
-  qr.readonly = readonly;
+  if (const std::string* f = request.Param("default_format"); f != nullptr && !f->empty()) {
+    qr.default_format = *f;
+  }
+  qr.readonly = ctx.readonly > 0;
   qr.now_micros = clock_->NowMicros();
   auto result = query_handler_->Execute(qr);
   if (!result.ok()) return fail(result.status());
   summary.read_rows = result->read_rows;
   summary.read_bytes = result->read_bytes;
+  summary.written_rows = result->written_rows;
+  summary.written_bytes = result->written_bytes;
   summary.result_rows = result->result_rows;
   summary.result_bytes = result->result_bytes;
   HttpResponse r;

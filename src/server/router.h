@@ -1,13 +1,22 @@
 // Router: the server's request handler. It answers the operational routes (/ping, /health,
-// /metrics) and implements the ClickHouse HTTP interface on `/`:
+// /metrics) and implements the ClickHouse HTTP interface on `/` (docs/http-api.md):
 //
+//  - credentials (X-ClickHouse-User/Key headers, basic auth or user/password arguments) are
+//    checked first, by the Authenticator (server/auth.h);
 //  - the statement is the `query` URL argument, a newline, then the request body, exactly as
 //    ClickHouse joins them; only the first max_query_bytes are parsed as the statement, the
-//    rest of an INSERT's body is its data and streams into ingest::InsertStream chunk by chunk;
-//  - INSERT and DDL need POST (a GET is read-only: READONLY, code 164); other statements go to
-//    the QueryHandler, or fail with NOT_IMPLEMENTED when none is installed;
-//  - every reply carries X-ClickHouse-Query-Id (the `query_id` argument or a fresh UUID) and
-//    X-ClickHouse-Summary; errors are ClickHouse-shaped (server/http_error.h).
+//    rest of an INSERT's body is its data and streams into ingest::InsertStream chunk by chunk
+//    (inflated on the fly when sent with Content-Encoding gzip/deflate);
+//  - URL arguments that are not reserved are ClickHouse settings, validated up front
+//    (query/settings.h) and passed on; `param_<name>` are {name:Type} parameters;
+//  - `session_id` keeps SET and USE between requests (server/session.h);
+//  - INSERT, DDL need POST and readonly = 0 (otherwise READONLY, code 164); SET and USE are
+//    answered here; other statements go to the QueryHandler, or fail with NOT_IMPLEMENTED when
+//    none is installed;
+//  - every reply carries X-ClickHouse-Query-Id (the `query_id` argument or a fresh UUID),
+//    X-ClickHouse-Summary, X-ClickHouse-Timezone and X-ClickHouse-Server-Display-Name; errors
+//    are ClickHouse-shaped (server/http_error.h) and counted per code on /metrics; bodies are
+//    gzip/deflate-compressed with enable_http_compression=1 and a matching Accept-Encoding.
 //
 // Thread-safe: Handle() is called from many worker threads at once. Does not own the storage
 // or the query handler.
@@ -15,11 +24,15 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "ingest/ingest.h"
-#include "server/http.h"
 #include "query/query.h"
+#include "query/settings.h"
+#include "server/auth.h"
+#include "server/http.h"
+#include "server/session.h"
 #include "storage/storage.h"
 
 namespace trackhouse::server {
@@ -33,9 +46,15 @@ struct RouterOptions {
   // Body bytes pulled per read while streaming an INSERT. Default 1 MiB.
   uint32_t read_chunk_bytes = 1 << 20;
   // Defaults of the insert path; the max_insert_block_size and
-  // input_format_skip_unknown_fields URL settings override them per request.
+  // input_format_skip_unknown_fields settings override them per request.
   ingest::IngestOptions ingest;
-  // Time source for now() defaults and /health uptime; nullptr = the real clock.
+  // Users allowed in; empty = the single user `default` with an empty password.
+  std::vector<UserEntry> users;
+  // Bounds and timeouts of `session_id` sessions.
+  SessionOptions sessions;
+  // X-ClickHouse-Server-Display-Name; empty = the host name.
+  std::string display_name;
+  // Time source for now() defaults, /health uptime and session expiry; nullptr = real clock.
   Clock* clock = nullptr;
 };
 
@@ -46,14 +65,23 @@ class Router final : public HttpHandler {
   HttpResponse Handle(const HttpRequest& request, BodyReader* body) override;
 
  private:
+  struct Context;
+
   HttpResponse HandleHealth();
-  HttpResponse HandleClickHouse(const HttpRequest& request, BodyReader* body);
+  HttpResponse HandleClickHouse(const HttpRequest& request, BodyReader* raw_body);
+  // Credentials, session, database and settings of a request.
+  Status Prepare(const HttpRequest& request, Context* ctx);
+  Status ExecuteSet(const sql::Statement& stmt, Context* ctx);
+  Status ExecuteUse(const sql::Statement& stmt, Context* ctx);
 
   const RouterOptions options_;
   storage::Storage* const storage_;
   query::QueryHandler* const query_handler_;
   Clock* const clock_;
   const int64_t start_micros_;
+  const std::string display_name_;
+  const Authenticator auth_;
+  SessionStore sessions_;
 };
 
 // A random (version 4) UUID in its text form, for query ids.

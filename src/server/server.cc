@@ -231,6 +231,18 @@ void SendAndClose(tcp::socket& socket, int status, std::string_view reason, std:
 
 struct ServerCore;
 
+RouterOptions MakeRouterOptions(const ServerOptions& o) {
+  RouterOptions r;
+  r.storage_mode = o.storage_mode;
+  r.max_query_bytes = o.max_query_bytes;
+  r.read_chunk_bytes = o.read_chunk_bytes;
+  r.ingest = o.ingest;
+  r.users = o.users;
+  r.sessions = o.sessions;
+  r.display_name = o.display_name;
+  return r;
+}
+
 // One client connection. Between requests it waits on its strand (io threads) for the next
 // request's first bytes; a request is then served on a worker thread, during which no
 // asynchronous operation is pending on the socket. `waiting_` is touched only on the strand;
@@ -285,9 +297,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 struct ServerCore {
   ServerCore(ServerOptions o, storage::Storage* storage, query::QueryHandler* query_handler)
       : options(std::move(o)),
-        router(RouterOptions{options.storage_mode, options.max_query_bytes,
-                             options.read_chunk_bytes, options.ingest},
-               storage, query_handler),
+        router(MakeRouterOptions(options), storage, query_handler),
         pool(std::max<uint32_t>(1, options.max_concurrent_requests)) {}
 
   void DoAccept();
@@ -531,6 +541,10 @@ void ServerCore::DoAccept() {
 
 void ServerCore::OnAccept(tcp::socket socket) {
   M().connections_total.Add();
+  // Replies are written whole; without TCP_NODELAY a keep-alive client's next reply waits for
+  // the delayed ACK of the previous one (about 40 ms).
+  beast::error_code nodelay_ec;
+  socket.set_option(tcp::no_delay(true), nodelay_ec);
   std::shared_ptr<Connection> conn;
   {
     std::lock_guard lock(mu);

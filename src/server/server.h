@@ -22,10 +22,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "ingest/ingest.h"
 #include "query/query.h"
+#include "server/auth.h"
+#include "server/session.h"
 #include "storage/storage.h"
 
 namespace trackhouse::server {
@@ -60,6 +63,13 @@ struct ServerOptions {
   std::string storage_mode = "embedded";
   // Defaults of the insert path (max_insert_block_size, ...); URL settings override them.
   ingest::IngestOptions ingest;
+  // Users of the ClickHouse interface ([[server.users]]); empty = the single user `default`
+  // with an empty password (what ClickHouse clients send when not told otherwise).
+  std::vector<UserEntry> users;
+  // `session_id` sessions: how many, default and largest session_timeout.
+  SessionOptions sessions;
+  // X-ClickHouse-Server-Display-Name; empty = the host name.
+  std::string display_name;
 };
 
 class Server {
