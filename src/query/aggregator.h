@@ -60,6 +60,9 @@ class Aggregator {
 
   Result<char*> NewGroup();
   Status MapRows(const std::vector<types::ColumnPtr>& keys, size_t rows);
+  Status AddFewGroups(const types::ColumnLowCardinality& lc,
+                      const std::vector<types::ColumnPtr>& keys,
+                      const std::vector<std::vector<types::ColumnPtr>>& args, size_t rows);
   void AppendKeys(const std::vector<types::ColumnPtr>& keys, size_t row);
   Status Account();
 

@@ -147,6 +147,11 @@ TEST_F(QueryEngineTest, GuideDailySeriesBindsTheTypedParameter) {
   // The value is typed, never spliced into the SQL.
   EXPECT_EQ(Run(q, {{"param_modelId", "2 OR 1 = 1"}}).rfind("ERROR 457", 0), 0u);
   EXPECT_EQ(Run(q).rfind("ERROR 456", 0), 0u);  // UNKNOWN_QUERY_PARAMETER
+  // Values arrive escaped as in TabSeparated, as ClickHouse clients send them.
+  EXPECT_EQ(Run("SELECT length({s:String}), {s:String} = 'it\\'s'",
+                {{"param_s", "it\\'s"}}),
+            "4\t1\n");
+  EXPECT_EQ(Run("SELECT length({s:String})", {{"param_s", "a\\nb\\\\"}}), "4\n");
 }
 
 TEST_F(QueryEngineTest, AggregatesWithoutGroupByAndOverEmptyInput) {

@@ -6,11 +6,13 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
 #include "common/error_codes.h"
 #include "eval/expression.h"
+#include "formats/text_escapes.h"
 #include "query/aggregate.h"
 #include "query/aggregator.h"
 #include "query/rewrite.h"
@@ -102,6 +104,26 @@ Result<std::vector<ColumnPtr>> TextColumns(const Block& b) {
     } else {
       out.push_back(nullptr);
     }
+  }
+  return out;
+}
+
+// Parameter values arrive escaped as in TabSeparated (`it\'s`, `a\\b`, `\n`), as ClickHouse
+// reads them.
+std::string UnescapeParameter(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != '\\' || i + 1 == v.size()) {
+      out.push_back(v[i]);
+      continue;
+    }
+    size_t used = formats::DecodeEscape(v.substr(i + 1), &out);
+    if (used == 0) {
+      out.push_back(v[i]);
+      continue;
+    }
+    i += used;
   }
   return out;
 }
@@ -253,7 +275,7 @@ class SelectInterpreter {
               fmt::format("Substitution `{}` is not set", n.name), ch::kUnknownQueryParameter);
         }
         sql::ExprList args;
-        args.push_back(sql::MakeStringLiteral(it->second, n.pos));
+        args.push_back(sql::MakeStringLiteral(UnescapeParameter(it->second), n.pos));
         args.push_back(sql::MakeStringLiteral(n.type, n.pos));
         ExprPtr cast = sql::MakeFunction("CAST", std::move(args), n.pos);
         // The value must parse as the type completely; it is typed data, never SQL.
@@ -649,7 +671,6 @@ class SelectInterpreter {
         if (std::find(needed.begin(), needed.end(), c) == needed.end()) needed.push_back(c);
       }
     };
-    if (where_) need(*where_);
     if (aggregating_) {
       for (const auto& k : keys_) need(*k);
       for (const auto& a : aggs_) {
@@ -658,6 +679,8 @@ class SelectInterpreter {
     } else {
       for (const auto& p : projection_) need(*p.expr);
     }
+    after_where_.insert(needed.begin(), needed.end());
+    if (where_) need(*where_);
     TH_ASSIGN_OR_RETURN(auto source,
                         source_->Open(needed, where_ast_.get(), q_.from && q_.from->final));
     size_t n_threads = std::max<size_t>(1, ctx_->threads());
@@ -722,7 +745,18 @@ class SelectInterpreter {
         MaskOf(*cond, &mask);
         size_t pass = std::count(mask.begin(), mask.end(), 1);
         if (pass == 0) continue;
-        if (pass != block.rows()) block = block.Filter(mask);
+        // Only the columns read after WHERE are filtered.
+        Block after;
+        for (const auto& c : block.columns()) {
+          if (after_where_.count(c.name)) after.Add(c.name, c.type, c.column);
+        }
+        if (after.num_columns() == 0) {
+          auto t = types::DataType::Get(types::TypeId::kUInt8);
+          after.Add("_dummy", t, types::MakeConstColumn(t, types::Value::UInt(0), pass));
+        } else if (pass != block.rows()) {
+          after = after.Filter(mask);
+        }
+        block = std::move(after);
       }
       if (aggregating_) {
         std::vector<ColumnPtr> keys;
@@ -907,6 +941,7 @@ class SelectInterpreter {
   uint64_t limit_ = 0, offset_ = 0, limit_by_n_ = 0, limit_by_offset_ = 0;
   bool has_limit_ = false;
   size_t early_stop_ = 0;
+  std::set<std::string> after_where_;  // source columns read after WHERE
   std::atomic<uint64_t> projected_rows_{0};
   uint64_t out_rows_before_limit_ = 0;
   size_t top_n_ = 0;
