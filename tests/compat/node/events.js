@@ -5,7 +5,8 @@
 // entities 1..130 have 1..130 distinct View counts inside the last 7 days (so ORDER BY views DESC
 // LIMIT 100 has no ties at the cut), and the other rows are traps a wrong implementation would
 // count: Views older than 7 days, Views of other entity types with the same ids (and larger
-// counts), Models seen only through Downloads or only long ago.
+// counts), Models seen only through Downloads or only long ago. Model 141 has Shares on each of
+// the last 90 days, for the daily series.
 
 export const kCreateTable = `CREATE TABLE entityMetricEvents (
   entityType LowCardinality(String),
@@ -16,6 +17,9 @@ export const kCreateTable = `CREATE TABLE entityMetricEvents (
   createdAt  DateTime64(3)
 ) ENGINE = MergeTree()
 ORDER BY (entityType, entityId, createdAt);`;
+
+// The Model with Shares on each of the last 90 days.
+export const kLongHistoryModel = 141;
 
 const kHourMs = 3600 * 1000;
 const kDayMs = 24 * kHourMs;
@@ -73,6 +77,19 @@ export function generateEvents(nowMs, seed = 20261124) {
   }
   for (let id = 131; id <= 135; id++) add('Model', id, 'Download', 1 + (id % 3), true);
   for (let id = 136; id <= 140; id++) add('Model', id, 'View', 3, false);
+  for (let day = 0; day < 90; day++) {
+    for (let i = 0; i <= (day * 7) % 5; i++) {
+      const age = day * kDayMs + between(kHourMs, 23 * kHourMs);
+      rows.push({
+        entityType: 'Model',
+        entityId: kLongHistoryModel,
+        userId: between(1, 5000),
+        metricType: 'Share',
+        metricValue: 1,
+        createdAt: toDateTime64Text(nowMs - age),
+      });
+    }
+  }
   for (let id = 1; id <= 60; id++) add('Image', id, 'View', 200 + id, true);
   for (let id = 1; id <= 20; id++) add('Post', id, 'Like', 1 + (id % 6), true);
   // Shuffle so that neither insertion order nor batch boundaries follow the sort key.

@@ -5,7 +5,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
-import { expectedDailySeries, expectedTopModels, generateEvents, kCreateTable } from './events.js';
+import {
+  expectedDailySeries,
+  expectedTopModels,
+  generateEvents,
+  kCreateTable,
+  kLongHistoryModel,
+} from './events.js';
 import { assertClickHouseError, kTestTimeoutMs, useFreshServer } from './fixture.js';
 
 const kOpts = { timeout: kTestTimeoutMs };
@@ -84,14 +90,14 @@ describe("the metrics guide's example queries", () => {
 
   test('daily series of one Model with {modelId:UInt32}', kOpts, async () => {
     const rows = await loadEvents(ctx.client, Date.now());
-    // The busiest Model, one seen only more than 7 days ago, and an id only other entity types
-    // have (Images go up to 60, Models up to 140: 150 is nobody's).
+    // The Model with 90 days of history, the busiest one, one seen only more than 7 days ago,
+    // and an id no Model has (Models go up to 141, Images up to 60: 150 is nobody's).
     const perModel = new Map();
     for (const r of rows) {
       if (r.entityType === 'Model') perModel.set(r.entityId, (perModel.get(r.entityId) ?? 0) + 1);
     }
     const busiest = [...perModel.entries()].sort((a, b) => b[1] - a[1])[0][0];
-    for (const modelId of [busiest, 137, 150]) {
+    for (const modelId of [kLongHistoryModel, busiest, 137, 150]) {
       const dailyStats = await ctx.client.query({
         query: kDailySeriesQuery,
         query_params: { modelId },
@@ -102,7 +108,7 @@ describe("the metrics guide's example queries", () => {
         { name: 'events', type: 'UInt64' },
       ]);
       const want = expectedDailySeries(rows, modelId);
-      if (modelId === busiest) assert.ok(want.length > 20, 'the busy Model spans many days');
+      if (modelId === kLongHistoryModel) assert.ok(want.length > 60, 'the series spans months');
       if (modelId === 150) assert.deepEqual(want, []);
       assert.deepEqual(body.data, want, `modelId ${modelId}`);
     }
