@@ -14,14 +14,21 @@
 //                              do not depend on storage order or parallelism)
 //   DIFFTEST_VERBOSE=1         print every query
 //   DIFFTEST_FAILURES=PATH     append every failing query with both outputs to PATH
+//   DIFFTEST_HOLD=SECONDS      keep both servers up that long after the run (ports printed),
+//                              to rerun queries by hand
 //   CLICKHOUSE_SERVER=PATH     the clickhouse-server binary
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/difftest/clickhouse_server.h"
@@ -116,6 +123,15 @@ bool CoverageMet(const std::map<std::string, int>& coverage) {
   return true;
 }
 
+// On SIGINT or SIGTERM (an interrupted run, DIFFTEST_HOLD), take trackhouse down too;
+// ClickHouse dies with this process on its own (PR_SET_PDEATHSIG).
+volatile pid_t trackhouse_pid = -1;
+
+void StopChildrenAndExit(int sig) {
+  if (trackhouse_pid > 0) kill(trackhouse_pid, SIGKILL);
+  _exit(128 + sig);
+}
+
 class DiffTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(DiffTest, GeneratedQueriesMatchClickHouse) {
@@ -144,6 +160,9 @@ TEST_P(DiffTest, GeneratedQueriesMatchClickHouse) {
   } else if (!only_clickhouse) {
     ASSERT_TRUE(trackhouse.Start(TRACKHOUSE_BINARY, dir.path + "/trackhouse", {}, &error)) << error;
     servers.push_back({"trackhouse", trackhouse.port()});
+    trackhouse_pid = trackhouse.pid();
+    std::signal(SIGINT, StopChildrenAndExit);
+    std::signal(SIGTERM, StopChildrenAndExit);
   }
 
   // The same DDL and INSERT bodies into both (into a second ClickHouse with the INSERTs of
@@ -244,6 +263,14 @@ TEST_P(DiffTest, GeneratedQueriesMatchClickHouse) {
     }
   }
 
+  if (uint64_t hold = EnvNumber("DIFFTEST_HOLD", 0); hold > 0) {
+    std::printf("difftest: holding for %llu s:", static_cast<unsigned long long>(hold));
+    for (const Endpoint& server : servers)
+      std::printf(" %s on port %u;", server.name.c_str(), server.port);
+    std::printf("\n");
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::seconds(hold));
+  }
   PrintCoverage(seed, queries, generator.coverage());
   std::printf(
       "difftest seed %llu: %d queries, %d rejected by ClickHouse, %d trackhouse errors, "
@@ -262,6 +289,7 @@ TEST_P(DiffTest, GeneratedQueriesMatchClickHouse) {
       << "some constructs were used fewer than " << kMinUses << " times (marked <--)";
 
   if (!only_clickhouse && !two_clickhouses) {
+    trackhouse_pid = -1;
     EXPECT_EQ(trackhouse.Terminate(20000), 0) << "trackhouse did not stop cleanly";
   }
   second_clickhouse.Stop();

@@ -1,6 +1,7 @@
 #include "tests/difftest/query_generator.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <utility>
 
@@ -46,9 +47,10 @@ namespace {
 
 constexpr int kExprDepth = 2;
 
+// No '': 18.16 compares a constant string with the constant '' wrongly ('web' <= '' is 1).
 const std::vector<std::string> kStringLiterals = {
-    "'Model'", "'View'",   "'Download'", "'Image'", "'web'",      "'pro'",      "''",
-    "'Café'",  "'it\\'s'", "'%'",        "'x'",     "'/model/1'", "'Entity 7'", "'Checkpoint'"};
+    "'Model'",  "'View'", "'Download'", "'Image'",    "'web'",      "'pro'",       "'Café'",
+    "'it\\'s'", "'%'",    "'x'",        "'/model/1'", "'Entity 7'", "'Checkpoint'"};
 const std::vector<std::string> kLikePatterns = {
     "'%o%'",         "'Mo%'",   "'%e'",
     "'_ie%'",        "'%/%/%'", "'%Caf%'",
@@ -81,6 +83,32 @@ std::string QueryGenerator::Call(const UnaryFunction& f, const Scope& scope, int
   Kind arg = f.date_or_time && rng_.Chance(0.5) ? Kind::kDateTime : f.arg;
   Use(f.name);
   return std::string(f.name) + "(" + Expr(arg, scope, depth) + ")";
+}
+
+std::string QueryGenerator::KeyExpr(Kind kind, const Scope& scope) {
+  // A key without a column is constant: 18.16 makes one group of an empty input then (current
+  // ClickHouse none) and keeps the constant in the totals row.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    std::map<std::string, int> before = coverage_;
+    std::string expr = Expr(kind, scope, attempt < 5 && rng_.Chance(0.5) ? 1 : 0);
+    for (const Item& item : scope.items) {
+      for (size_t at = expr.find(item.sql); at != std::string::npos;
+           at = expr.find(item.sql, at + 1)) {
+        auto is_name = [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+        };
+        size_t end = at + item.sql.size();
+        bool starts = at == 0 || !is_name(expr[at - 1]);
+        bool ends = end == expr.size() || !is_name(expr[end]);
+        if (starts && ends && (at == 0 || expr[at - 1] != '\'')) return expr;
+      }
+    }
+    coverage_ = std::move(before);
+  }
+  const Item* item = PickItem(kind, scope);
+  if (item == nullptr) item = &rng_.Pick(scope.items);
+  Use("column");
+  return item->sql;
 }
 
 QueryGenerator::Scope QueryGenerator::WithoutLowCardinality(const Scope& scope) {
@@ -234,9 +262,11 @@ std::string QueryGenerator::IntExpr(const Scope& s, int depth) {
       return std::string(f) + "(" + Expr(Kind::kInt, s, d) + ", " + Expr(Kind::kInt, s, d) + ")";
     }
     case 5:
-      return Call({"toInt32", rng_.Chance(0.5) ? Kind::kFloat : Kind::kUInt}, s, d);
+      Use("toInt32");
+      return "toInt32(" + (rng_.Chance(0.5) ? BoundedFloat(s) : Expr(Kind::kUInt, s, d)) + ")";
     case 6:
-      return Call({"toInt64", rng_.Chance(0.5) ? Kind::kFloat : Kind::kUInt}, s, d);
+      Use("toInt64");
+      return "toInt64(" + (rng_.Chance(0.5) ? BoundedFloat(s) : Expr(Kind::kUInt, s, d)) + ")";
     case 7: {
       std::string unit = rng_.Chance(0.5) ? rng_.Pick(kDateUnits) : rng_.Pick(kTimeUnits);
       bool dates = unit == "'quarter'" || rng_.Chance(0.4);
@@ -273,7 +303,7 @@ std::string QueryGenerator::UIntExpr(const Scope& s, int depth) {
       {"toUInt32", Kind::kInt},           {"abs", Kind::kInt},
       {"toYYYYMM", Kind::kDate, true},    {"toYYYYMMDD", Kind::kDate, true},
       {"toDayOfWeek", Kind::kDate, true}, {"toHour", Kind::kDateTime},
-      {"toUInt64", Kind::kFloat},         {"toUInt32", Kind::kUInt}};
+      {"toUInt64", Kind::kUInt},          {"toUInt32", Kind::kUInt}};
   const int d = depth - 1;
   size_t choice = rng_.Below(kFunctions.size() + 5);
   if (choice < kFunctions.size()) return Call(kFunctions[choice], s, d);
@@ -314,7 +344,7 @@ std::string QueryGenerator::FloatExpr(const Scope& s, int depth) {
       return "(" + Expr(Kind::kFloat, s, d) + " + " + Expr(other, s, d) + ")";
     }
     case 1: {
-      Kind other = rng_.Chance(0.5) ? Kind::kFloat : Kind::kUInt;
+      Kind other = rng_.Chance(0.5) ? Kind::kFloat : Kind::kInt;
       Use("-");
       return "(" + Expr(Kind::kFloat, s, d) + " - " + Expr(other, s, d) + ")";
     }
@@ -322,8 +352,7 @@ std::string QueryGenerator::FloatExpr(const Scope& s, int depth) {
       Use("*");
       return "(" + Expr(Kind::kFloat, s, d) + " * " + Literal(Kind::kFloat) + ")";
     case 3: {
-      static const std::vector<Kind> kNumerators = {Kind::kInt, Kind::kUInt, Kind::kFloat};
-      std::string num = Expr(rng_.Pick(kNumerators), s, d);
+      std::string num = Expr(rng_.Chance(0.5) ? Kind::kInt : Kind::kFloat, s, d);
       std::string den;
       if (rng_.Chance(0.5)) {
         static const std::vector<std::string> kDivisors = {"4", "3", "7", "2.5", "1000"};
@@ -337,9 +366,7 @@ std::string QueryGenerator::FloatExpr(const Scope& s, int depth) {
       return "(" + num + " / " + den + ")";
     }
     case 4: {
-      Use("toFloat64");
-      Kind k = rng_.Chance(0.7) ? Kind::kInt : Kind::kUInt;
-      return "toFloat64(" + Expr(k, s, d) + ")";
+      return Call({"toFloat64", Kind::kInt}, s, d);
     }
     case 5: {
       // Only values without ties: odd multiples of 1/1024 (times an odd number) or n / 7.
@@ -380,6 +407,24 @@ std::string QueryGenerator::FloatExpr(const Scope& s, int depth) {
     }
     default:
       return Conditional(Kind::kFloat, s, depth);
+  }
+}
+
+std::string QueryGenerator::BoundedFloat(const Scope& s) {
+  const Item* item = nullptr;
+  for (const Item& candidate : s.items) {
+    if (candidate.tie_free && rng_.Chance(0.7)) item = &candidate;
+  }
+  std::string value = item != nullptr ? (Use("column"), item->sql) : Literal(Kind::kFloat);
+  switch (rng_.Below(3)) {
+    case 0:
+      Use("/");
+      return "(" + value + " / 3)";
+    case 1:
+      Use("*");
+      return "(" + value + " * " + Literal(Kind::kFloat) + ")";
+    default:
+      return value;
   }
 }
 
@@ -493,20 +538,35 @@ std::string QueryGenerator::Conditional(Kind kind, const Scope& s, int depth) {
       return out + " ELSE " + Expr(kind, s, d) + " END";
     }
     default: {
-      // CASE x WHEN v1 THEN ... with x a column and vi values from it.
+      // CASE x WHEN v1 THEN r1 ... ELSE r END with x a column, vi distinct values from it and
+      // the results literals of one type: 18.16 turns it into transform(), which wants
+      // constant results, gives its result the type of r1.. (so r must not be wider), and
+      // takes the last of equal vi (SQL, and current ClickHouse, the first).
+      if (kind != Kind::kInt && kind != Kind::kUInt && kind != Kind::kFloat &&
+          kind != Kind::kString) {
+        return Conditional(kind, s, depth);
+      }
       static const std::vector<Kind> kSubjects = {Kind::kInt, Kind::kString};
       const Item* subject = PickItem(rng_.Pick(kSubjects), s);
       if (subject == nullptr) subject = PickItem(Kind::kString, s);
       if (subject == nullptr) return Conditional(kind, s, depth);
+      auto result = [&] {
+        if (kind == Kind::kFloat || kind == Kind::kString) return Literal(kind);
+        Use("literal");
+        return std::to_string(rng_.Range(0, 250));
+      };
       Use("CASE");
       Use("column");
       std::string out = "CASE " + subject->sql;
+      std::vector<std::string> values;
       int64_t whens = rng_.Range(1, 3);
-      // 18.16 turns it into transform(), whose THEN values must be constants.
       for (int64_t i = 0; i < whens; ++i) {
-        out += " WHEN " + ValueFor(*subject) + " THEN " + Literal(kind);
+        std::string value = ValueFor(*subject);
+        if (std::find(values.begin(), values.end(), value) != values.end()) continue;
+        values.push_back(value);
+        out += " WHEN " + value + " THEN " + result();
       }
-      return out + " ELSE " + Expr(kind, s, d) + " END";
+      return out + " ELSE " + result() + " END";
     }
   }
 }
@@ -704,7 +764,7 @@ std::string QueryGenerator::BoolExpr(const Scope& s, int depth) {
              rng_.Pick(kAffixes) + ")";
     }
     case 11:
-      if (depth < 2) return Comparison(s, d);
+      if (depth < 2 || no_in_subquery_) return Comparison(s, d);
       return InSubquery(s);
     case 12:
       return ClockInvariant(Kind::kBool, s);
@@ -724,9 +784,11 @@ std::string QueryGenerator::Aggregate(const Scope& s, const Scope& keys, Kind* k
   for (const Item& item : s.items) {
     if (item.unique) unique = &item;
   }
-  auto number = [&]() {
-    static const std::vector<Kind> kNumbers = {Kind::kInt, Kind::kUInt, Kind::kFloat};
-    return Expr(rng_.Pick(kNumbers), s, 1);
+  auto number = [&]() { return Expr(rng_.Chance(0.5) ? Kind::kInt : Kind::kFloat, s, 1); };
+  // quantile of no values: nan for floats; for integers 0 in 18.16, nan in current ClickHouse
+  // (its documentation of quantile) and trackhouse. Integers only where a group has rows.
+  auto quantile_arg = [&]() {
+    return Expr(groups_have_rows_ && rng_.Chance(0.5) ? Kind::kInt : Kind::kFloat, s, 1);
   };
   auto cond = [&]() { return BoolExpr(s, 1); };
   for (;;) {
@@ -818,14 +880,15 @@ std::string QueryGenerator::Aggregate(const Scope& s, const Scope& keys, Kind* k
       }
       case 14:
       case 15: {
+        // No Nullable arguments: 18.16 returns NULL for a group without values, ClickHouse
+        // since 20.5 (pull request 11661) and trackhouse 0.
         static const std::vector<Kind> kKinds = {Kind::kInt, Kind::kString, Kind::kFloat,
-                                                 Kind::kDate, Kind::kNullableInt};
+                                                 Kind::kDate, Kind::kDateTime};
         const char* f = rng_.Chance(0.5) ? "uniq" : "uniqExact";
         Use(f);
         *kind = Kind::kUInt;
         *integral = true;
-        Kind k = rng_.Pick(kKinds);
-        return std::string(f) + "(" + Expr(k, k == Kind::kNullableInt ? plain : s, 1) + ")";
+        return std::string(f) + "(" + Expr(rng_.Pick(kKinds), s, 1) + ")";
       }
       case 16: {
         Use("uniqIf");
@@ -837,13 +900,13 @@ std::string QueryGenerator::Aggregate(const Scope& s, const Scope& keys, Kind* k
       case 17: {
         Use("quantile");
         *kind = Kind::kFloat;
-        return "quantile(" + rng_.Pick(kQuantileLevels) + ")(" + number() + ")";
+        return "quantile(" + rng_.Pick(kQuantileLevels) + ")(" + quantile_arg() + ")";
       }
       case 18: {
         Use("quantiles");
         *kind = Kind::kBool;  // an array: output only
         std::string a = rng_.Pick(kQuantileLevels), b = rng_.Pick(kQuantileLevels);
-        return "quantiles(" + a + ", " + b + ")(" + number() + ")";
+        return "quantiles(" + a + ", " + b + ")(" + quantile_arg() + ")";
       }
       case 19: {
         if (keys.items.empty()) continue;
@@ -864,8 +927,8 @@ std::string QueryGenerator::Aggregate(const Scope& s, const Scope& keys, Kind* k
           case 1:
             Use("-If (other)");
             *kind = Kind::kFloat;
-            return "quantileIf(" + rng_.Pick(kQuantileLevels) + ")(" + number() + ", " + cond() +
-                   ")";
+            return "quantileIf(" + rng_.Pick(kQuantileLevels) + ")(" + Expr(Kind::kFloat, s, 1) +
+                   ", " + cond() + ")";
           case 2:
             if (unique == nullptr) continue;
             Use("-If (other)");
@@ -975,8 +1038,9 @@ std::string QueryGenerator::OrderAndLimit(const std::vector<std::string>& order_
 std::string QueryGenerator::ProjectionQuery(const Source& source, bool inner, Scope* outputs) {
   // 18.16's DISTINCT may keep duplicates of values computed from LowCardinality columns: with
   // DISTINCT, the outputs are computed from the other columns.
-  const bool distinct = !inner && rng_.Chance(0.2);
-  const Scope s = distinct ? WithoutLowCardinality(source.scope) : source.scope;
+  const Scope plain = WithoutLowCardinality(source.scope);
+  const bool distinct = !inner && !plain.items.empty() && rng_.Chance(0.2);
+  const Scope& s = distinct ? plain : source.scope;
   const Scope& where_scope = source.scope;
   static const std::vector<Kind> kKinds = {Kind::kInt,      Kind::kUInt,        Kind::kFloat,
                                            Kind::kString,   Kind::kString,      Kind::kDate,
@@ -987,6 +1051,8 @@ std::string QueryGenerator::ProjectionQuery(const Source& source, bool inner, Sc
     Use("DISTINCT");
     select += "DISTINCT ";
   }
+  // 18.16's DISTINCT also keeps duplicates of IN (SELECT ...) results.
+  no_in_subquery_ = distinct;
   Scope visible = s;  // the source's columns, then this SELECT's aliases
   std::vector<std::string> names;
   int64_t n = rng_.Range(1, 4);
@@ -1040,6 +1106,7 @@ std::string QueryGenerator::ProjectionQuery(const Source& source, bool inner, Sc
     names.push_back(out.sql);
     outputs->items.push_back(out);
   }
+  no_in_subquery_ = false;
   std::string sql = select + " FROM " + source.sql;
   if (rng_.Chance(0.7)) {
     Use("WHERE");
@@ -1056,8 +1123,9 @@ std::string QueryGenerator::ProjectionQuery(const Source& source, bool inner, Sc
 }
 
 std::string QueryGenerator::AggregateQuery(const Source& source, bool inner, Scope* outputs) {
-  const bool distinct = !inner && rng_.Chance(0.05);
-  const Scope s = distinct ? WithoutLowCardinality(source.scope) : source.scope;
+  const Scope plain = WithoutLowCardinality(source.scope);
+  const bool distinct = !inner && !plain.items.empty() && rng_.Chance(0.05);
+  const Scope& s = distinct ? plain : source.scope;
   static const std::vector<Kind> kKeyKinds = {Kind::kInt,        Kind::kUInt, Kind::kString,
                                               Kind::kString,     Kind::kDate, Kind::kDateTime,
                                               Kind::kNullableInt};
@@ -1068,12 +1136,15 @@ std::string QueryGenerator::AggregateQuery(const Source& source, bool inner, Sco
     Use("DISTINCT");
     select += "DISTINCT ";
   }
+  no_in_subquery_ = distinct;
   Scope keys;
   std::vector<std::string> key_names, group_by, integral_aggs;
   int64_t key_count = rng_.Range(1, 2);
   for (int64_t i = 0; i < key_count; ++i) {
     Kind kind = rng_.Pick(kKeyKinds);
-    std::string expr = Expr(kind, s, rng_.Chance(0.5) ? 0 : 1);
+    // 18.16 loses the group of a NULL key computed from a LowCardinality column.
+    if (kind == Kind::kNullableInt && plain.items.empty()) kind = Kind::kInt;
+    std::string expr = KeyExpr(kind, kind == Kind::kNullableInt ? plain : s);
     if (std::find(group_by.begin(), group_by.end(), expr) != group_by.end()) continue;
     bool bare = false;
     for (const Item& item : s.items) bare = bare || item.sql == expr;
@@ -1100,6 +1171,7 @@ std::string QueryGenerator::AggregateQuery(const Source& source, bool inner, Sco
   // The totals row aggregates all groups at once, where values of the keys are not constant:
   // with TOTALS, no any/anyLast/groupArray (which see only `keys`).
   const bool with_totals = !inner && rng_.Chance(0.2);
+  groups_have_rows_ = !with_totals;  // the totals row may aggregate no rows
   const Scope no_keys;
   const Scope& constant_keys = with_totals ? no_keys : keys;
   int64_t agg_count = rng_.Range(1, 4);
@@ -1139,6 +1211,8 @@ std::string QueryGenerator::AggregateQuery(const Source& source, bool inner, Sco
     if (integral) integral_aggs.push_back(name);
     if (kind == Kind::kInt || kind == Kind::kFloat) numeric_aggs.push_back(Item(name, kind));
   }
+  groups_have_rows_ = false;
+  no_in_subquery_ = false;
   std::string sql = select + " FROM " + source.sql;
   if (rng_.Chance(0.5)) {
     Use("WHERE");
@@ -1215,7 +1289,7 @@ std::string QueryGenerator::InsertSelect() {
   Source source = PickSource(0);
   const Scope& s = source.scope;
   bool grouped = rng_.Chance(0.5);
-  std::string key = Expr(Kind::kString, s, 1);
+  std::string key = KeyExpr(Kind::kString, s);
   std::string select = "SELECT ";
   for (size_t i = 0; i < columns.size(); ++i) {
     const std::string& c = columns[i];

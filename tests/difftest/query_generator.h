@@ -13,7 +13,12 @@
 //     (all data lies in the first half of 2024): `createdAt < now()`, or a dateDiff to now()
 //     minus a dateDiff from a literal to now();
 //   - round() only sees values without ties (ClickHouse 18.16 rounds halves away from zero,
-//     current ClickHouse to even), divisions never divide by zero.
+//     current ClickHouse to even), divisions never divide by zero;
+//   - floats never come from UInt64 values (which reach 2^64 after toUInt64 of a negative
+//     number, where sums in another order lose different digits), and float-to-integer
+//     conversions only see floats well inside the target's range;
+//   - avg and quantile see signed integers and floats only (18.16 sums avg's integers in a
+//     64-bit integer, which wraps for UInt64 values near 2^64).
 //
 // Every output column is named by an alias (c0, a1, k0, ...) or is a bare column: both
 // ClickHouse versions and trackhouse name those the same way, so the header lines of
@@ -69,6 +74,8 @@ class QueryGenerator {
   // Row-level expressions of the given kind over the scope, nested up to `depth` levels.
   std::string Expr(Kind kind, const Scope& scope, int depth);
   std::string Leaf(Kind kind, const Scope& scope);
+  // A GROUP BY key: an expression of the kind that reads at least one column of the scope.
+  std::string KeyExpr(Kind kind, const Scope& scope);
   // A function of one argument; with date_or_time, `arg` (kDate) may also be a DateTime.
   struct UnaryFunction {
     const char* name;
@@ -81,6 +88,9 @@ class QueryGenerator {
   std::string IntExpr(const Scope& scope, int depth);
   std::string UIntExpr(const Scope& scope, int depth);
   std::string FloatExpr(const Scope& scope, int depth);
+  // A Float64 well inside Int32's range (for toInt32/toInt64: out-of-range conversions are
+  // undefined).
+  std::string BoundedFloat(const Scope& scope);
   std::string StringExpr(const Scope& scope, int depth);
   std::string DateExpr(const Scope& scope, int depth);
   std::string DateTimeExpr(const Scope& scope, int depth);
@@ -116,6 +126,10 @@ class QueryGenerator {
   const Dataset* data_;
   std::map<std::string, int> coverage_;
   int alias_counter_ = 0;
+  // Set while generating the aggregates of a GROUP BY without TOTALS (each sees rows).
+  bool groups_have_rows_ = false;
+  // Set while generating the outputs of a SELECT DISTINCT.
+  bool no_in_subquery_ = false;
 };
 
 }  // namespace trackhouse::difftest
