@@ -109,8 +109,7 @@ NodePtr ConstantNode(const DataTypePtr& type, const Value& v) {
 
 class Binder {
  public:
-  Binder(const sql::Expr& root, const std::vector<InputColumn>& input)
-      : root_(root), input_(input) {}
+  explicit Binder(const std::vector<InputColumn>& input) : input_(input) {}
 
   Result<NodePtr> Bind(const sql::Expr& e);
 
@@ -126,7 +125,6 @@ class Binder {
   Result<NodePtr> BindCall(std::string name, const FunctionRegistry::Entry* entry,
                            std::vector<NodePtr> args, const sql::Expr& where);
 
-  const sql::Expr& root_;
   const std::vector<InputColumn>& input_;
   std::vector<std::string> missing_;
 };
@@ -600,7 +598,7 @@ std::vector<std::string> CompiledExpr::ReferencedColumns() const {
 
 Result<std::unique_ptr<CompiledExpr>> Compile(const sql::Expr& expr,
                                               const std::vector<InputColumn>& input) {
-  Binder binder(expr, input);
+  Binder binder(input);
   Result<NodePtr> root = binder.Bind(expr);
   if (!binder.missing().empty()) return MissingColumns(binder.missing(), expr, input);
   if (!root.ok()) return root.status();

@@ -81,6 +81,8 @@ class JsonRowsParser final : public StreamingParser {
 
   const bool compact_;
   od::parser parser_;
+  // A padded copy of the row being parsed, when it cannot be parsed in place (ParseRow).
+  std::string row_copy_;
   Top top_ = Top::kStart;
   // Scan state of the row being read, positions relative to the unconsumed input.
   bool in_row_ = false;
@@ -229,6 +231,17 @@ Result<size_t> JsonRowsParser::Parse(const char* data, size_t size, bool eof) {
 
 Status JsonRowsParser::ParseRow(const char* p, size_t len, size_t capacity) {
   builder_.BeginRow();
+  // On a malformed row simdjson may read the byte just past the document as one more token: a
+  // following '}' made {"a":1:2} parse, a ',' changed the error. Unless that byte is one
+  // simdjson cannot take for a token (whitespace or the padding's zero, as at the end of a
+  // chunk), the row is parsed from a copy followed by zeros, so the outcome never depends on
+  // the next row or on where the chunk ended.
+  if (p[len] != '\0' && !IsJsonSpace(p[len])) {
+    row_copy_.assign(p, len);
+    row_copy_.append(PaddedBuffer::kPadding, '\0');
+    p = row_copy_.data();
+    capacity = row_copy_.size();
+  }
   od::document doc;
   if (auto e = parser_.iterate(p, len, capacity).get(doc)) return Syntax(MalformedJsonText(e));
   Status st = compact_ ? ParseArrayRow(doc) : ParseObjectRow(doc);

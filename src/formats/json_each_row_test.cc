@@ -261,6 +261,31 @@ TEST(JsonEachRowTest, MalformedJsonGivesErrorsWithRowNumbers) {
   }
 }
 
+// Found by fuzz/format_json_each_row_fuzzer and fuzz/format_json_compact_each_row_fuzzer: a
+// malformed row directly followed by a closing bracket was accepted when parsed in the same
+// chunk as that bracket (simdjson read it as the row's end), so the error named the next row
+// and a block could hold the malformed row; followed by a comma, its error changed.
+TEST(JsonEachRowTest, MalformedRowFollowedByClosingBracketIsAnErrorInAnyChunking) {
+  std::vector<InputColumn> cols = {Col("a", "Int32"), Col("b", "String")};
+  for (const char* input : {"{\"b\":\"x\":\"y\"}}", "{\"b\":\"x\":}}\n{\"a\":2}"}) {
+    Status st = ParseError("JSONEachRow", cols, input);
+    EXPECT_EQ(st.message().rfind("Cannot parse input: row 1: malformed JSON", 0), 0u)
+        << "input: " << input << "\nmessage: " << st.message();
+    ExpectSplitInvariant("JSONEachRow", cols, input);
+  }
+  InputOptions one_row_blocks;
+  one_row_blocks.max_block_rows = 1;
+  Parsed p = ParseAll("JSONEachRow", cols, "{\"a\":1}\n{\"b\":\"x\":\"y\"}}", one_row_blocks);
+  EXPECT_EQ(p.status.message().rfind("Cannot parse input: row 2: malformed JSON", 0), 0u)
+      << p.status.ToString();
+  EXPECT_EQ(p.blocks.size(), 1u);
+  Status compact = ParseError("JSONCompactEachRow", cols, "[1,]]");
+  EXPECT_EQ(compact.message().rfind("Cannot parse input: row 1, column 'b': malformed JSON", 0), 0u)
+      << compact.message();
+  ExpectSplitInvariant("JSONCompactEachRow", cols, "[1,]]");
+  ExpectSplitInvariant("JSONCompactEachRow", cols, "[1, {\"k\": ]2 [$}],\n[2, \"x\"]");
+}
+
 TEST(JsonEachRowTest, ErrorsAreCountedInMetrics) {
   int64_t before = metrics::ValueOf("trackhouse_input_parse_errors_total");
   int64_t before_fmt = metrics::ValueOf("trackhouse_input_parse_errors_jsoneachrow_total");

@@ -45,8 +45,9 @@ Result<Value> IntoInteger(const Value& v, const DataType& type) {
     }
     case Value::Kind::kFloat: {
       double x = v.float_value();
+      // hi + 1 is a power of two, exact as a double (hi itself rounds up to it for 64 bits).
       if (!std::isfinite(x) || x != std::trunc(x) || x < static_cast<double>(lo) ||
-          x > static_cast<double>(hi)) {
+          x >= static_cast<double>(hi) + 1.0) {
         return OutOfRange(v, type);
       }
       if constexpr (std::is_signed_v<T>) return Value::Int(static_cast<int64_t>(x));

@@ -20,6 +20,29 @@ TEST(ConvertTest, RangeChecksIntegers) {
   EXPECT_EQ(ConvertValue(Value::Float(7.0), *T("UInt8"))->uint_value(), 7u);
 }
 
+// Found by fuzz/format_tab_separated_fuzzer: 2^64 (the text 18446744073709551616, which only
+// fits a double) passed the UInt64 range check and its conversion was undefined behaviour;
+// likewise 2^63 for Int64.
+TEST(ConvertTest, FloatsAtTheTopOf64BitRangesAreOutOfRange) {
+  for (auto [text, type] : {std::pair{"18446744073709551616", "UInt64"},
+                            std::pair{"9223372036854775808.0", "Int64"},
+                            std::pair{"4294967296.0", "UInt32"}}) {
+    auto r = ParseValueText(text, *T(type));
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.status().clickhouse_code(), ch::kValueIsOutOfRangeOfDataType) << text;
+  }
+  EXPECT_FALSE(ConvertValue(Value::Float(18446744073709551616.0), *T("UInt64")).ok());
+  EXPECT_FALSE(ConvertValue(Value::Float(9223372036854775808.0), *T("Int64")).ok());
+  // The largest doubles below those bounds (2^64 - 2^11, 2^63 - 2^10) and the lowest Int64
+  // convert exactly.
+  EXPECT_EQ(ConvertValue(Value::Float(18446744073709549568.0), *T("UInt64"))->uint_value(),
+            18446744073709549568u);
+  EXPECT_EQ(ConvertValue(Value::Float(9223372036854774784.0), *T("Int64"))->int_value(),
+            9223372036854774784);
+  EXPECT_EQ(ConvertValue(Value::Float(-9223372036854775808.0), *T("Int64"))->int_value(),
+            INT64_MIN);
+}
+
 TEST(ConvertTest, StringsParseIntoTimeAndNumbers) {
   EXPECT_EQ(ConvertValue(Value::String("2024-01-01 00:00:01"), *T("DateTime"))->uint_value(),
             1704067201u);

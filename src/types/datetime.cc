@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <utility>
 
 namespace trackhouse::types {
 
@@ -65,6 +66,17 @@ size_t ParseDatePrefix(std::string_view s, int64_t* days) {
   if (m < 1 || m > 12 || d < 1 || d > DaysInMonth(static_cast<int32_t>(y), m)) return 0;
   *days = DaysFromCivil(static_cast<int32_t>(y), m, d);
   return 10;
+}
+
+// Quotient rounded down and the non-negative remainder (for any x, also INT64_MIN).
+std::pair<int64_t, int64_t> FloorDivMod(int64_t x, int64_t divisor) {
+  int64_t q = x / divisor;
+  int64_t r = x % divisor;
+  if (r < 0) {
+    --q;
+    r += divisor;
+  }
+  return {q, r};
 }
 
 }  // namespace
@@ -148,8 +160,7 @@ std::string FormatDate(int64_t days) {
 }
 
 std::string FormatDateTime(int64_t seconds) {
-  int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
-  int64_t rem = seconds - days * 86400;
+  auto [days, rem] = FloorDivMod(seconds, 86400);
   CivilDate c = CivilFromDays(days);
   return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", c.year, c.month, c.day, rem / 3600,
                      (rem / 60) % 60, rem % 60);
@@ -157,8 +168,7 @@ std::string FormatDateTime(int64_t seconds) {
 
 std::string FormatDateTime64(int64_t ticks, uint32_t precision) {
   int64_t scale = Pow10(precision);
-  int64_t secs = ticks >= 0 ? ticks / scale : -((-ticks + scale - 1) / scale);
-  int64_t frac = ticks - secs * scale;
+  auto [secs, frac] = FloorDivMod(ticks, scale);
   std::string out = FormatDateTime(secs);
   if (precision > 0) out += fmt::format(".{:0{}}", frac, precision);
   return out;

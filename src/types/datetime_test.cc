@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <string>
+
 namespace trackhouse::types {
 namespace {
 
@@ -27,6 +30,18 @@ TEST(DateTimeTest, ParsesAndFormats) {
   EXPECT_EQ(FormatDateTime(0), "1970-01-01 00:00:00");
   EXPECT_EQ(FormatDate(19782), "2024-02-29");
   EXPECT_EQ(FormatDateTime64(-1, 3), "1969-12-31 23:59:59.999");
+}
+
+// Found by fuzz/format_row_binary_fuzzer: the lowest DateTime64 tick count (RowBinary can hold
+// any Int64) was negated while formatting, which overflows.
+TEST(DateTimeTest, FormatsExtremeTicksAndSeconds) {
+  const int64_t lowest = std::numeric_limits<int64_t>::min();
+  std::string text = FormatDateTime64(lowest, 3);
+  EXPECT_TRUE(text.ends_with(" 16:47:04.192")) << text;
+  EXPECT_TRUE(FormatDateTime(lowest).ends_with(" 08:29:52")) << FormatDateTime(lowest);
+  EXPECT_TRUE(FormatDateTime64(lowest + 1, 9).ends_with(".145224193")) << lowest + 1;
+  EXPECT_EQ(FormatDateTime64(-86400000, 3), "1969-12-31 00:00:00.000");
+  EXPECT_EQ(FormatDateTime(-1), "1969-12-31 23:59:59");
 }
 
 TEST(DateTimeTest, RejectsMalformed) {

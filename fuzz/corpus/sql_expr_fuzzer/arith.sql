@@ -1,0 +1,1 @@
+id * 2 + entityId - small / 3 + intDiv(entityId, 7) % 5

@@ -1,0 +1,1 @@
+CASE entityType WHEN 'Model' THEN 1 WHEN 'Image' THEN 2 ELSE 0 END

@@ -1,0 +1,1 @@
+multiIf(score IS NULL, 'none', score > 0, 'pos', 'neg') || if(flag, 'y', 'n')

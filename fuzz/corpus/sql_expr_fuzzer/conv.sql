@@ -1,0 +1,1 @@
+(toInt32(ratio), toUInt64(entityId), toFloat64(name), toDateTime('2024-01-01 00:00:00'), toDateTime64(at, 3), toDate('2024-02-30'), toInt64(score), toUInt32('12x'))

@@ -1,0 +1,1 @@
+countIf(entityType = 'Model')

@@ -1,0 +1,1 @@
+(toYYYYMM(day), toYYYYMMDD(at), toHour(createdAt), toDayOfWeek(day), toMonday(at), dateDiff('day', day, today()), toStartOfFifteenMinutes(createdAt), toStartOfQuarter(at), toStartOfYear(day), toStartOfWeek(at))

@@ -1,0 +1,1 @@
+toStartOfHour(createdAt) + INTERVAL 1 DAY - toDate(at) > now() - INTERVAL 7 DAY

@@ -1,0 +1,1 @@
+entityType IN ('Model', 'Image') AND name NOT LIKE '%x%' AND note ILIKE 'N_te' AND small BETWEEN -1 AND 100

@@ -1,0 +1,1 @@
+(JSONExtractString(name, 'a'), JSONExtractInt(name, 'a'), JSONExtractFloat(name, 'b'), JSONExtractBool(name, 'c'), JSONExtractRaw(name, 'b'))

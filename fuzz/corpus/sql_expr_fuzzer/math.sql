@@ -1,0 +1,1 @@
+round(ratio, 2) + floor(ratio) + abs(small) + least(entityId, 3) + greatest(small, 0) + length(name)

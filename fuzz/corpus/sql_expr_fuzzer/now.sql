@@ -1,0 +1,1 @@
+(now(), now64(), today(), yesterday(), toStartOfMinute(now()), toStartOfFiveMinutes(now()), toStartOfMonth(today()))

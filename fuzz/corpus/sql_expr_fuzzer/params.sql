@@ -1,0 +1,1 @@
+entityId = {modelId:UInt32} AND name != {name:String}

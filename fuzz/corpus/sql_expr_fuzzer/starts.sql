@@ -1,0 +1,1 @@
+startsWith(name, 'al') OR endsWith(code, 'cd')

@@ -1,0 +1,1 @@
+concat(lower(name), upper(entityType), substring(code, 2, 2), toString(position(name, 'a')), ifNull(note, ''), coalesce(note, name))

@@ -1,0 +1,1 @@
+multiIf(x > 1, 'a', x < -1, 'b', 'c') AS label

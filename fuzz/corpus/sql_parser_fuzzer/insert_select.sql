@@ -1,0 +1,1 @@
+INSERT INTO t (a, b) SELECT number, toString(number) FROM numbers(10) WHERE number % 2 = 0

@@ -1,0 +1,1 @@
+INSERT INTO TABLE db.t VALUES ('a', 1, now()), ('b;c', -2, NULL); SELECT 1

@@ -1,0 +1,11 @@
+SHOW TABLES FROM default NOT ILIKE '%tmp%' LIMIT 10 FORMAT TSV;
+SHOW DATABASES LIKE 'a%';
+SHOW CREATE TABLE default.entityMetricEvents;
+DESCRIBE TABLE entityMetricEvents FORMAT JSON;
+EXISTS TABLE t; EXISTS DATABASE d;
+USE default;
+SET max_threads = 4, allow_experimental_low_cardinality_type = 1;
+SYSTEM FLUSH LOGS;
+KILL QUERY WHERE query_id = 'abc' SYNC;
+SELECT name, type FROM system.columns WHERE table = 'entityMetricEvents' ORDER BY name;
+SELECT * FROM system.parts;

@@ -1,0 +1,1 @@
+SELECT * FROM (SELECT entityId, count() c FROM t GROUP BY entityId) AS s WHERE c > (SELECT avg(c) FROM (SELECT count() c FROM t GROUP BY entityId)) AND entityId NOT IN (SELECT 1 UNION ALL SELECT 2)

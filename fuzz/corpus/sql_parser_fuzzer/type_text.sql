@@ -1,0 +1,1 @@
+LowCardinality(Nullable(String))
