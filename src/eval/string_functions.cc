@@ -449,11 +449,32 @@ FunctionFactory Like(bool negate, bool case_insensitive) {
 
 }  // namespace
 
+// length(): bytes of a string, or elements of an array.
+FunctionFactory LengthFn() {
+  FunctionFactory of_string =
+      StringToNumber<uint64_t>(UInt64Type(), [](std::string_view s) { return s.size(); });
+  return [of_string](std::string_view name,
+                     const std::vector<ArgSpec>& args) -> Result<BoundFunction> {
+    if (args.size() != 1 || !args[0].type->is_array()) return of_string(name, args);
+    DataTypePtr result = UInt64Type();
+    return BoundFunction{
+        result, [result](const std::vector<Datum>& in, const KernelContext& ctx) -> Result<ColumnPtr> {
+          const auto& arr = static_cast<const types::ColumnArray&>(*in[0].column);
+          const auto& offsets = arr.offsets();
+          auto out = NewVector<uint64_t>(result, ctx.rows);
+          uint64_t* dst = out->data().data();
+          for (size_t i = 0; i < ctx.rows; ++i) {
+            size_t r = in[0].is_const ? 0 : i;
+            dst[i] = offsets[r] - (r == 0 ? 0 : offsets[r - 1]);
+          }
+          return ColumnPtr(out);
+        }};
+  };
+}
+
 void RegisterStringFunctions(FunctionRegistry* r) {
   FunctionTraits ci{.case_insensitive = true};
-  r->Register("length",
-              StringToNumber<uint64_t>(UInt64Type(), [](std::string_view s) { return s.size(); }),
-              ci);
+  r->Register("length", LengthFn(), ci);
   r->Alias("char_length", "length", true);
   r->Alias("character_length", "length", true);
   r->Register("lengthUTF8", StringToNumber<uint64_t>(UInt64Type(), [](std::string_view s) {

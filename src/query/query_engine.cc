@@ -60,6 +60,29 @@ struct TextTable {
   }
 };
 
+// ClickHouse's formatReadableQuantity: "3.00", "12.50 thousand", "1.20 million".
+std::string ReadableQuantity(double v) {
+  static const char* const kUnits[] = {"", " thousand", " million", " billion", " trillion",
+                                       " quadrillion"};
+  size_t i = 0;
+  while (v >= 1000 && i + 1 < std::size(kUnits)) {
+    v /= 1000;
+    ++i;
+  }
+  return fmt::format("{:.2f}{}", v, kUnits[i]);
+}
+
+// ClickHouse's formatReadableSizeWithBinarySuffix: "512.00 B", "1.50 KiB", "3.00 MiB".
+std::string ReadableSize(double v) {
+  static const char* const kUnits[] = {" B", " KiB", " MiB", " GiB", " TiB", " PiB"};
+  size_t i = 0;
+  while (v >= 1024 && i + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++i;
+  }
+  return fmt::format("{:.2f}{}", v, kUnits[i]);
+}
+
 std::string SettingText(const sql::Expr& e) {
   if (e.kind != sql::ExprKind::kLiteral) return sql::FormatExpr(e);
   switch (e.literal_kind) {
@@ -362,9 +385,10 @@ Result<QueryResult> QueryEngine::Execute(const QueryRequest& request) {
     if (!settings.result_overflow_mode_break) {
       return fail(Status::ResourceExhausted(
           over_rows ? fmt::format("Limit for result exceeded, max rows: {}, current rows: {}",
-                                  settings.max_result_rows, rows)
+                                  ReadableQuantity(settings.max_result_rows),
+                                  ReadableQuantity(rows))
                     : fmt::format("Limit for result exceeded, max bytes: {}, current bytes: {}",
-                                  settings.max_result_bytes, bytes),
+                                  ReadableSize(settings.max_result_bytes), ReadableSize(bytes)),
           ch::kTooManyRowsOrBytes));
     }
     // break: the first blocks within the limit (as ClickHouse, whole blocks).

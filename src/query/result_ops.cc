@@ -209,7 +209,10 @@ Result<types::Block> FillRows(const types::Block& block, const FillSpec& fill) {
     double v = col.GetValue(r).AsFloat();
     if (col.GetValue(r).kind() == types::Value::Kind::kInt) v = col.GetValue(r).AsInt();
     if (next) {
-      for (double x = *next; before(x, v); x += fill.step) TH_RETURN_IF_ERROR(add_filled(x));
+      // Gaps are filled only inside [FROM, TO).
+      for (double x = *next; before(x, v) && (!fill.to || before(x, *fill.to)); x += fill.step) {
+        TH_RETURN_IF_ERROR(add_filled(x));
+      }
     }
     for (size_t c = 0; c < out.num_columns(); ++c) out.at(c).column->AppendFrom(*block.at(c).column, r);
     double after = v + fill.step;

@@ -128,6 +128,19 @@ std::string UnescapeParameter(std::string_view v) {
   return out;
 }
 
+// Functions ClickHouse knows to be injective (optimize_injective_functions_in_group_by).
+bool IsInjectiveCall(const Expr& e) {
+  if (e.kind != ExprKind::kFunction || e.args.size() != 1) return false;
+  static const char* const kInjective[] = {
+      "toString", "toInt8",    "toInt16",   "toInt32",   "toInt64",  "toUInt8", "toUInt16",
+      "toUInt32", "toUInt64",  "toFloat32", "toFloat64", "negate",   "bitNot",  "reverse",
+      "hex",      "base64Encode"};
+  for (const char* f : kInjective) {
+    if (e.name == f) return true;
+  }
+  return false;
+}
+
 Result<uint64_t> ConstantUInt(const Expr& e, const eval::EvalContext& ectx, std::string_view what) {
   auto compiled = eval::Compile(e, {});
   if (!compiled.ok()) return compiled.status();
@@ -416,6 +429,7 @@ class SelectInterpreter {
       key_index[key] = keys_.size();
       post.push_back({KeyName(keys_.size()), compiled->type()});
       keys_.push_back(std::move(compiled));
+      key_injective_.push_back(IsInjectiveCall(*p));
     }
     // Aggregate calls of the select list, HAVING and ORDER BY.
     std::vector<const Expr*> calls;
@@ -841,8 +855,23 @@ class SelectInterpreter {
       TH_RETURN_IF_ERROR(agg->Totals(having_compiled_ ? &keep : nullptr, &totals));
       Block row;
       for (size_t k = 0; k < keys_.size(); ++k) {
-        ColumnPtr c = types::MakeColumn(keys_[k]->type());
-        c->AppendDefault();
+        // Keys are at their defaults; ClickHouse groups by the argument of an injective
+        // function (toString(x)), so such a key shows the function of x's default.
+        ColumnPtr c;
+        if (key_injective_[k]) {
+          Block defaults;
+          for (const auto& in : input_) {
+            auto col = types::MakeColumn(in.type);
+            col->AppendDefault();
+            defaults.Add(in.name, in.type, col);
+          }
+          auto v = keys_[k]->Evaluate(defaults, 1, ctx_->eval());
+          if (v.ok()) c = *v;
+        }
+        if (!c) {
+          c = types::MakeColumn(keys_[k]->type());
+          c->AppendDefault();
+        }
         row.Add(KeyName(k), keys_[k]->type(), c);
       }
       for (size_t a = 0; a < totals.size(); ++a) {
@@ -934,6 +963,7 @@ class SelectInterpreter {
   std::vector<ExprPtr> order_;
   std::vector<ExprPtr> limit_by_;
   std::vector<std::unique_ptr<eval::CompiledExpr>> keys_;
+  std::vector<bool> key_injective_;
   std::vector<AggCall> aggs_;
   std::vector<Projected> projection_;
   std::vector<SortColumn> sort_;
