@@ -431,8 +431,10 @@ Status Table::FlushLocked() {
   auto worker = [&] {
     for (size_t k = next_piece++; k < pieces.size(); k = next_piece++) {
       written[k] = WriteSortedPart(*d, std::move(pieces[k].block), pieces[k].partition,
-                                   block_no + k, block_no + k, 0, 0, /*collapse=*/false,
-                                   /*apply_ttl=*/false);
+                                   block_no + k, block_no + k, 0, 0,
+                                   // As ClickHouse's optimize_on_insert: a new part is
+                                   // already collapsed by Replacing/Summing rules.
+                                   /*collapse=*/true, /*apply_ttl=*/false);
     }
   };
   if (pieces.size() > 1) {
@@ -617,12 +619,9 @@ Status Table::MaybeMerge(bool* merged) {
 
 Status Table::Optimize(bool final) {
   TH_RETURN_IF_ERROR(Flush());
-  if (!final) {
-    bool merged;
-    return MaybeMerge(&merged);
-  }
-  // Each partition is merged into one part once. A partition whose parts a background merge
-  // holds is retried after that merge publishes.
+  // FINAL: each partition is merged into one part once. Without FINAL, as ClickHouse: one
+  // merge, of the first partition that has several parts (up to merge_max_parts of them). A
+  // partition whose parts a background merge holds is retried after that merge publishes.
   std::set<std::string> done;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
   while (true) {
@@ -637,7 +636,9 @@ Status Table::Optimize(bool final) {
     for (auto& [partition, parts] : by_partition) {
       if (done.count(partition)) continue;
       // FINAL also rewrites a single part so that collapsing rules and TTL apply to it.
-      bool needs = parts.size() > 1 || def()->kind != EngineKind::kMergeTree || def()->ttl_expr;
+      bool needs = parts.size() > 1 ||
+                   (final && (def()->kind != EngineKind::kMergeTree || def()->ttl_expr));
+      if (!final && parts.size() > options_.merge_max_parts) parts.resize(options_.merge_max_parts);
       if (!needs) {
         done.insert(partition);
         continue;
@@ -659,6 +660,7 @@ Status Table::Optimize(bool final) {
       }
       TH_RETURN_IF_ERROR(s);
       done.insert(partition);
+      if (!final) return Status::OK();
     }
     if (!busy_seen) return Status::OK();
     if (std::chrono::steady_clock::now() > deadline) {

@@ -296,6 +296,10 @@ Result<TableDefPtr> BuildTableDef(const sql::CreateTableStmt& stmt, uint64_t id,
                                    ch::kUnknownStorage);
   }
   schema->create_sql = sql::FormatStatement(stmt);
+  // As ClickHouse, SHOW CREATE TABLE of a MergeTree table names its granularity.
+  if (def->kind != EngineKind::kBuffer && stmt.settings.empty()) {
+    schema->create_sql += fmt::format("\nSETTINGS index_granularity = {}", def->index_granularity);
+  }
   def->schema = std::move(schema);
   return TableDefPtr(std::move(def));
 }

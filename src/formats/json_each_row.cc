@@ -270,7 +270,7 @@ Status JsonRowsParser::ParseObjectRow(od::document& doc) {
     if (col < 0) {
       if (options().skip_unknown_fields) continue;
       return builder_.RowError(
-          ch::kNoSuchColumnInTable,
+          ch::kIncorrectData,
           fmt::format("Unknown field found while parsing JSONEachRow format: {}", key));
     }
     if (builder_.IsSet(col)) {

@@ -188,7 +188,7 @@ TEST(JsonEachRowTest, EscapesInKeysAndStrings) {
 
 TEST(JsonEachRowTest, UnknownFieldIsAnErrorNamingIt) {
   Status st = ParseError("JSONEachRow", {Col("a", "Int32")}, "{\"a\":1}\n{\"a\":2,\"bogus\":3}");
-  EXPECT_EQ(st.clickhouse_code(), ch::kNoSuchColumnInTable);
+  EXPECT_EQ(st.clickhouse_code(), ch::kIncorrectData);  // INCORRECT_DATA, as ClickHouse
   EXPECT_EQ(st.message(),
             "Cannot parse input: row 2: Unknown field found while parsing JSONEachRow format: "
             "bogus");

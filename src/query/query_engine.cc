@@ -354,8 +354,16 @@ Result<QueryResult> QueryEngine::Execute(const QueryRequest& request) {
     Status st = ApplyStatementSettings(stmt.settings, &settings);
     if (!st.ok()) return fail(st);
   }
-  QueryContext ctx(impl_->storage, request.database.empty() ? "default" : request.database,
-                   settings, request.now_micros);
+  std::string database = request.database.empty() ? "default" : request.database;
+  if (database != "system" && database != "default") {
+    auto dbs = impl_->storage->ListDatabases();
+    if (!dbs.ok()) return fail(dbs.status());
+    if (std::find(dbs->begin(), dbs->end(), database) == dbs->end()) {
+      return fail(Status::NotFound(fmt::format("Database {} does not exist", database),
+                                   ch::kUnknownDatabase));
+    }
+  }
+  QueryContext ctx(impl_->storage, database, settings, request.now_micros);
   QueryResult result;
   auto out = impl_->Run(stmt, request.sql, &ctx, &result);
   if (!out.ok()) return fail(out.status());

@@ -493,6 +493,10 @@ class SelectInterpreter {
         *replaced = true;
         return sql::MakeIdentifier({KeyName(k->second)}, n.pos);
       }
+      if (n.kind == ExprKind::kFunction && !eval::IsKnownFunction(n.name)) {
+        return Status::InvalidArgument(fmt::format("Unknown function {}", n.name),
+                                       ch::kUnknownFunction);
+      }
       if (n.kind == ExprKind::kIdentifier) {
         return Status::InvalidArgument(
             fmt::format("Column `{}` is not under aggregate function and not in GROUP BY. Have "
