@@ -129,6 +129,19 @@ Result<std::vector<std::string>> FilterNames(std::vector<std::string> names,
   return out;
 }
 
+// The one-column `name` result of SHOW TABLES / SHOW DATABASES, cut to LIMIT n.
+Result<QueryOutput> NameList(std::vector<std::string> names, const sql::Expr* limit,
+                             const QueryContext& ctx) {
+  if (limit != nullptr) {
+    TH_ASSIGN_OR_RETURN(auto compiled, eval::Compile(*limit, {}));
+    TH_ASSIGN_OR_RETURN(types::Value v, compiled->EvaluateConstant(ctx.eval()));
+    if (v.AsUInt() < names.size()) names.resize(v.AsUInt());
+  }
+  TextTable t({"name"}, {Str()});
+  for (const auto& n : names) t.Row({types::Value::String(n)});
+  return std::move(t.out);
+}
+
 }  // namespace
 
 struct QueryEngine::Impl {
@@ -177,14 +190,7 @@ Result<QueryOutput> QueryEngine::Impl::ShowTables(const sql::ShowTablesStmt& s,
   }
   std::sort(names.begin(), names.end());
   TH_ASSIGN_OR_RETURN(names, FilterNames(std::move(names), s.filter));
-  if (s.limit) {
-    TH_ASSIGN_OR_RETURN(auto compiled, eval::Compile(*s.limit, {}));
-    TH_ASSIGN_OR_RETURN(types::Value v, compiled->EvaluateConstant(ctx->eval()));
-    if (v.AsUInt() < names.size()) names.resize(v.AsUInt());
-  }
-  TextTable t({"name"}, {Str()});
-  for (const auto& n : names) t.Row({types::Value::String(n)});
-  return std::move(t.out);
+  return NameList(std::move(names), s.limit.get(), *ctx);
 }
 
 Result<QueryOutput> QueryEngine::Impl::ShowDatabases(const sql::ShowDatabasesStmt& s,
@@ -194,14 +200,7 @@ Result<QueryOutput> QueryEngine::Impl::ShowDatabases(const sql::ShowDatabasesStm
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   TH_ASSIGN_OR_RETURN(names, FilterNames(std::move(names), s.filter));
-  if (s.limit) {
-    TH_ASSIGN_OR_RETURN(auto compiled, eval::Compile(*s.limit, {}));
-    TH_ASSIGN_OR_RETURN(types::Value v, compiled->EvaluateConstant(ctx->eval()));
-    if (v.AsUInt() < names.size()) names.resize(v.AsUInt());
-  }
-  TextTable t({"name"}, {Str()});
-  for (const auto& n : names) t.Row({types::Value::String(n)});
-  return std::move(t.out);
+  return NameList(std::move(names), s.limit.get(), *ctx);
 }
 
 Result<QueryOutput> QueryEngine::Impl::Describe(const std::string& db, const std::string& table) {
