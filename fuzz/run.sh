@@ -7,7 +7,8 @@
 #   base64 -d > crash.bin <<< '...'; build-fuzz/fuzz/<target> crash.bin
 #
 # Usage: fuzz/run.sh [target...]        (default: every target)
-# Environment: FUZZ_SECONDS (default 60) per target; FUZZ_BUILD_DIR (default build-fuzz);
+# Environment: FUZZ_SECONDS (default 60) per target; FUZZ_SEED (default 1; 0 = random);
+#              FUZZ_BUILD_DIR (default build-fuzz);
 #              FUZZ_WORK_DIR (default: a new temporary directory, kept when a target fails);
 #              FUZZ_BUILD_ONLY=1 to stop after the build; JOBS (default: number of cores).
 set -euo pipefail
@@ -57,8 +58,10 @@ for target in "${TARGETS[@]}"; do
   rm -rf "$dir"
   mkdir -p "$dir/artifacts"
   cp -r "$seeds" "$dir/corpus"
+  # A fixed seed (FUZZ_SEED, default 1) makes a run repeatable: CI explores the same inputs
+  # each time, and a crash it reports reproduces. FUZZ_SEED=0 picks a random seed.
   args=(-max_total_time="$SECONDS_PER_TARGET" -timeout=25 -rss_limit_mb=2560 -max_len=8192
-        -print_final_stats=1 -artifact_prefix="$dir/artifacts/")
+        -seed="${FUZZ_SEED:-1}" -print_final_stats=1 -artifact_prefix="$dir/artifacts/")
   if [[ "$target" == sql_* ]]; then args+=(-dict="$ROOT/fuzz/sql.dict"); fi
   echo "fuzz: $target for ${SECONDS_PER_TARGET} s ($(find "$seeds" -type f | wc -l) seeds)"
   set +e

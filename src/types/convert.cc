@@ -239,7 +239,8 @@ Result<Value> ParseValueText(std::string_view text, const DataType& type) {
         auto n = ParseNumber(text);
         if (n && n->kind() == Value::Kind::kUInt) return ConvertValue(*n, type);
         auto dt = ParseDateTimeText(text, 0);
-        if (dt && text.size() > 10) d = *dt >= 0 ? *dt / 86400 : -((-*dt + 86399) / 86400);
+        // Floor division without negating (the lowest Int64 has no negation).
+        if (dt && text.size() > 10) d = *dt / 86400 - (*dt % 86400 < 0 ? 1 : 0);
       }
       if (!d) return CannotParse(text, type, ch::kCannotParseDate);
       if (*d < 0 || *d > 65535) return OutOfRange(Value::String(std::string(text)), type);

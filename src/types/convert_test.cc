@@ -23,6 +23,16 @@ TEST(ConvertTest, RangeChecksIntegers) {
 // Found by fuzz/format_tab_separated_fuzzer: 2^64 (the text 18446744073709551616, which only
 // fits a double) passed the UInt64 range check and its conversion was undefined behaviour;
 // likewise 2^63 for Int64.
+// Found by format_tab_separated_with_names_fuzzer: a Date read from the lowest Int64 as a Unix
+// time negated it while rounding down to a day.
+TEST(ConvertTest, DateFromTheLowestUnixTimeIsOutOfRange) {
+  auto r = ParseValueText("-9223372036854775808", *T("Date"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().clickhouse_code(), ch::kValueIsOutOfRangeOfDataType);
+  auto before_epoch = ParseValueText("-86400000001", *T("Date"));
+  EXPECT_FALSE(before_epoch.ok());
+}
+
 TEST(ConvertTest, FloatsAtTheTopOf64BitRangesAreOutOfRange) {
   for (auto [text, type] : {std::pair{"18446744073709551616", "UInt64"},
                             std::pair{"9223372036854775808.0", "Int64"},
