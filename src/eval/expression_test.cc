@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cstdlib>
 
 #include "eval/test_util.h"
 #include "eval/type_rules.h"
@@ -185,73 +183,6 @@ TEST(ExpressionTest, ColumnTypeMismatchIsAnError) {
   ASSERT_TRUE(c.ok());
   types::Block other = MakeBlock({{"entityId", "String", {"x"}}});
   EXPECT_EQ((*c)->Evaluate(other, {}).status().clickhouse_code(), ch::kTypeMismatch);
-}
-
-// Throughput of the guide's hot predicates; run with --gtest_also_run_disabled_tests.
-TEST(ExpressionTest, DISABLED_PredicateThroughput) {
-  const size_t kRows = 10'000'000;
-  const char* kinds[] = {"View", "Download", "Like", "Dislike", "Comment", "Share"};
-  auto lc = std::make_shared<types::ColumnLowCardinality>(types::DataType::LowCardinalityString());
-  auto dt = std::make_shared<types::ColumnVector<uint32_t>>(
-      types::DataType::Get(types::TypeId::kDateTime));
-  auto dt64 = std::make_shared<types::ColumnVector<int64_t>>(types::DataType::DateTime64(3));
-  uint64_t x = 88172645463325252ull;
-  for (size_t i = 0; i < kRows; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    lc->Append(kinds[x % 6]);
-    uint32_t t = 1700000000u - static_cast<uint32_t>(x % (30 * 86400));
-    dt->push_back(t);
-    dt64->push_back(int64_t{t} * 1000 + static_cast<int64_t>(x % 1000));
-  }
-  types::Block block;
-  block.Add("metricType", lc->type(), lc);
-  block.Add("createdAt", dt->type(), dt);
-  block.Add("createdAt64", dt64->type(), dt64);
-  EvalContext ctx;
-  ctx.now_micros = kNow;
-  const size_t kBatch = 65536;
-  std::vector<types::Block> batches;
-  for (size_t start = 0; start < kRows; start += kBatch) {
-    batches.push_back(block.Slice(start, std::min(kBatch, kRows - start)));
-  }
-  const char* only = std::getenv("TH_EVAL_BENCH_EXPR");
-  for (const char* text : {"metricType = 'View'", "createdAt > now() - INTERVAL 7 DAY",
-                           "createdAt64 > now() - INTERVAL 7 DAY",
-                           "metricType = 'View' AND createdAt > now() - INTERVAL 7 DAY",
-                           "toDate(createdAt64)", "toYYYYMM(createdAt)"}) {
-    if (only && std::string(only) != text) continue;
-    auto c = testing::CompileText(text, block);
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    for (bool batched : {true, false}) {
-      double best = 1e9;
-      uint64_t count = 0;
-      for (int rep = 0; rep < 5; ++rep) {
-        auto start = std::chrono::steady_clock::now();
-        count = 0;
-        auto run = [&](const types::Block& b) {
-          auto col = (*c)->Evaluate(b, ctx);
-          ASSERT_TRUE(col.ok());
-          if ((*col)->type()->id() == types::TypeId::kUInt8) {
-            for (uint8_t m : static_cast<const types::ColumnVector<uint8_t>&>(**col).data()) {
-              count += m;
-            }
-          }
-        };
-        if (batched) {
-          for (const auto& b : batches) run(b);
-        } else {
-          run(block);
-        }
-        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        best = std::min(best, s);
-      }
-      std::printf("%-60s %-12s %8.2f ms %6.0f Mrows/s (count %llu)\n", text,
-                  batched ? "64Ki batches" : "one block", best * 1e3, kRows / best / 1e6,
-                  static_cast<unsigned long long>(count));
-    }
-  }
 }
 
 }  // namespace
