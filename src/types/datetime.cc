@@ -99,11 +99,14 @@ std::optional<int64_t> ParseDateTimeText(std::string_view s, uint32_t precision)
     auto [p, ec] = std::from_chars(s.data(), s.data() + (dot == s.npos ? s.size() : dot), whole);
     if (ec != std::errc() || p != s.data() + (dot == s.npos ? s.size() : dot)) return std::nullopt;
     if (dot == s.npos) return whole;  // ticks (or seconds when precision is 0)
-    int64_t ticks = whole * Pow10(precision);
+    // Seconds with a fraction, in ticks; a value beyond Int64 ticks is not a time.
+    int64_t ticks;
+    if (__builtin_mul_overflow(whole, Pow10(precision), &ticks)) return std::nullopt;
     uint32_t digit_scale = precision;
     for (size_t i = dot + 1; i < s.size() && digit_scale > 0; ++i, --digit_scale) {
       if (s[i] < '0' || s[i] > '9') return std::nullopt;
-      ticks += (s[i] - '0') * Pow10(digit_scale - 1) * (s[0] == '-' ? -1 : 1);
+      int64_t digit = (s[i] - '0') * Pow10(digit_scale - 1) * (s[0] == '-' ? -1 : 1);
+      if (__builtin_add_overflow(ticks, digit, &ticks)) return std::nullopt;
     }
     return ticks;
   }

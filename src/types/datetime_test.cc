@@ -44,6 +44,14 @@ TEST(DateTimeTest, FormatsExtremeTicksAndSeconds) {
   EXPECT_EQ(FormatDateTime(-1), "1969-12-31 23:59:59");
 }
 
+// Found by the TSV and CSV fuzzers: seconds with a fraction scaled to ticks overflowed Int64.
+TEST(DateTimeTest, FractionalUnixTimeBeyondInt64TicksIsNotATime) {
+  EXPECT_FALSE(ParseDateTimeText("170410474836483200.5", 3));
+  EXPECT_FALSE(ParseDateTimeText("-9223372036854775.809", 3));
+  EXPECT_EQ(ParseDateTimeText("9223372036854775.807", 3), 9223372036854775807);
+  EXPECT_EQ(ParseDateTimeText("1704103200.5", 3), 1704103200500);
+}
+
 TEST(DateTimeTest, RejectsMalformed) {
   EXPECT_FALSE(ParseDateTimeText("2024-02-30 00:00:00", 0));
   EXPECT_FALSE(ParseDateTimeText("2024-13-01", 0));
