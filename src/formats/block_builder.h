@@ -22,6 +22,7 @@
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -109,22 +110,17 @@ class BlockBuilder {
   ParsedBlock TakeBlock();
 
  private:
-  template <typename T>
-  static bool PushInt(types::Column* c, int64_t v) {
-    if constexpr (std::is_signed_v<T>) {
-      if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) return false;
-    } else {
-      if (v < 0 || static_cast<uint64_t>(v) > std::numeric_limits<T>::max()) return false;
-    }
+  // Appends v to a ColumnVector<T> if it fits T; false (nothing appended) if not.
+  template <typename T, typename V>
+  static bool PushInteger(types::Column* c, V v) {
+    if (!std::in_range<T>(v)) return false;
     static_cast<types::ColumnVector<T>*>(c)->push_back(static_cast<T>(v));
     return true;
   }
-  template <typename T>
-  static bool PushUInt(types::Column* c, uint64_t v) {
-    if (v > static_cast<uint64_t>(std::numeric_limits<T>::max())) return false;
-    static_cast<types::ColumnVector<T>*>(c)->push_back(static_cast<T>(v));
-    return true;
-  }
+  // WriteInt and WriteUInt: an integer into an integer or Float64 column without conversion
+  // when it fits, through Value conversion (range errors, other types) when not.
+  template <typename V>
+  Status WriteInteger(size_t i, V v);
 
   // Marks column i written with a non-NULL value.
   void MarkWritten(size_t i) {
@@ -168,33 +164,34 @@ class BlockBuilder {
 
 // ---- inline fast paths ----
 
-inline Status BlockBuilder::WriteInt(size_t i, int64_t v) {
+template <typename V>
+inline Status BlockBuilder::WriteInteger(size_t i, V v) {
   ColumnWriter& w = writers_[i];
   bool ok = false;
   switch (w.kind) {
     case WriterKind::kInt8:
-      ok = PushInt<int8_t>(w.data, v);
+      ok = PushInteger<int8_t>(w.data, v);
       break;
     case WriterKind::kInt16:
-      ok = PushInt<int16_t>(w.data, v);
+      ok = PushInteger<int16_t>(w.data, v);
       break;
     case WriterKind::kInt32:
-      ok = PushInt<int32_t>(w.data, v);
+      ok = PushInteger<int32_t>(w.data, v);
       break;
     case WriterKind::kInt64:
-      ok = PushInt<int64_t>(w.data, v);
+      ok = PushInteger<int64_t>(w.data, v);
       break;
     case WriterKind::kUInt8:
-      ok = PushInt<uint8_t>(w.data, v);
+      ok = PushInteger<uint8_t>(w.data, v);
       break;
     case WriterKind::kUInt16:
-      ok = PushInt<uint16_t>(w.data, v);
+      ok = PushInteger<uint16_t>(w.data, v);
       break;
     case WriterKind::kUInt32:
-      ok = PushInt<uint32_t>(w.data, v);
+      ok = PushInteger<uint32_t>(w.data, v);
       break;
     case WriterKind::kUInt64:
-      ok = PushInt<uint64_t>(w.data, v);
+      ok = PushInteger<uint64_t>(w.data, v);
       break;
     case WriterKind::kFloat64:
       static_cast<types::ColumnVector<double>*>(w.data)->push_back(static_cast<double>(v));
@@ -204,47 +201,16 @@ inline Status BlockBuilder::WriteInt(size_t i, int64_t v) {
       break;
   }
   if (ok) return Written(i);
-  return WriteConverted(i, types::Value::Int(v));
+  if constexpr (std::is_signed_v<V>) {
+    return WriteConverted(i, types::Value::Int(v));
+  } else {
+    return WriteConverted(i, types::Value::UInt(v));
+  }
 }
 
-inline Status BlockBuilder::WriteUInt(size_t i, uint64_t v) {
-  ColumnWriter& w = writers_[i];
-  bool ok = false;
-  switch (w.kind) {
-    case WriterKind::kInt8:
-      ok = PushUInt<int8_t>(w.data, v);
-      break;
-    case WriterKind::kInt16:
-      ok = PushUInt<int16_t>(w.data, v);
-      break;
-    case WriterKind::kInt32:
-      ok = PushUInt<int32_t>(w.data, v);
-      break;
-    case WriterKind::kInt64:
-      ok = PushUInt<int64_t>(w.data, v);
-      break;
-    case WriterKind::kUInt8:
-      ok = PushUInt<uint8_t>(w.data, v);
-      break;
-    case WriterKind::kUInt16:
-      ok = PushUInt<uint16_t>(w.data, v);
-      break;
-    case WriterKind::kUInt32:
-      ok = PushUInt<uint32_t>(w.data, v);
-      break;
-    case WriterKind::kUInt64:
-      ok = PushUInt<uint64_t>(w.data, v);
-      break;
-    case WriterKind::kFloat64:
-      static_cast<types::ColumnVector<double>*>(w.data)->push_back(static_cast<double>(v));
-      ok = true;
-      break;
-    default:
-      break;
-  }
-  if (ok) return Written(i);
-  return WriteConverted(i, types::Value::UInt(v));
-}
+inline Status BlockBuilder::WriteInt(size_t i, int64_t v) { return WriteInteger(i, v); }
+
+inline Status BlockBuilder::WriteUInt(size_t i, uint64_t v) { return WriteInteger(i, v); }
 
 inline Status BlockBuilder::WriteDouble(size_t i, double v) {
   ColumnWriter& w = writers_[i];

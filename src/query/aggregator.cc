@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/error_codes.h"
+#include "query/aggregate_internal.h"
 #include "query/result_ops.h"
 
 namespace trackhouse::query {
@@ -15,14 +16,6 @@ constexpr size_t kArenaChunk = 256 * 1024;
 // Dictionaries up to this size take Aggregator::AddFewGroups.
 constexpr size_t kFewGroups = 8;
 
-inline uint64_t HashKey(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
 
 bool IsFixedKeyType(const types::DataType& t) {
   return !t.is_nullable() && (t.is_numeric() || t.is_time()) && t.value_width() <= 8 &&
@@ -39,7 +32,7 @@ class Aggregator::FixedMap {
   uint32_t* FindOrInsert(uint64_t key) {
     if ((size_ + 1) * 2 > keys_.size()) Rehash(keys_.size() * 2);
     size_t mask = keys_.size() - 1;
-    size_t i = HashKey(key) & mask;
+    size_t i = agg::IntHash64(key) & mask;
     while (true) {
       if (vals_[i] == 0) {
         keys_[i] = key;
@@ -61,7 +54,7 @@ class Aggregator::FixedMap {
     size_t mask = cap - 1;
     for (size_t j = 0; j < old_vals.size(); ++j) {
       if (old_vals[j] == 0) continue;
-      size_t i = HashKey(old_keys[j]) & mask;
+      size_t i = agg::IntHash64(old_keys[j]) & mask;
       while (vals_[i] != 0) i = (i + 1) & mask;
       keys_[i] = old_keys[j];
       vals_[i] = old_vals[j];

@@ -11,6 +11,7 @@
 #include "ingest/ingest.h"
 #include "query/context.h"
 #include "query/query.h"
+#include "query/rewrite.h"
 #include "query/select.h"
 #include "query/settings.h"
 #include "query/sources.h"
@@ -133,9 +134,8 @@ Result<std::vector<std::string>> FilterNames(std::vector<std::string> names,
 Result<QueryOutput> NameList(std::vector<std::string> names, const sql::Expr* limit,
                              const QueryContext& ctx) {
   if (limit != nullptr) {
-    TH_ASSIGN_OR_RETURN(auto compiled, eval::Compile(*limit, {}));
-    TH_ASSIGN_OR_RETURN(types::Value v, compiled->EvaluateConstant(ctx.eval()));
-    if (v.AsUInt() < names.size()) names.resize(v.AsUInt());
+    TH_ASSIGN_OR_RETURN(uint64_t n, ConstantUInt(*limit, ctx.eval(), "LIMIT"));
+    if (n < names.size()) names.resize(n);
   }
   TextTable t({"name"}, {Str()});
   for (const auto& n : names) t.Row({types::Value::String(n)});
@@ -209,25 +209,9 @@ Result<QueryOutput> QueryEngine::Impl::Describe(const std::string& db, const std
               std::vector<types::DataTypePtr>(7, Str()));
   TH_ASSIGN_OR_RETURN(storage::TableSchemaPtr schema, storage->GetTable(db, table));
   for (const auto& c : schema->columns) {
-    std::string kind;
-    switch (c.default_kind) {
-      case storage::DefaultKind::kNone:
-        break;
-      case storage::DefaultKind::kDefault:
-        kind = "DEFAULT";
-        break;
-      case storage::DefaultKind::kMaterialized:
-        kind = "MATERIALIZED";
-        break;
-      case storage::DefaultKind::kAlias:
-        kind = "ALIAS";
-        break;
-      case storage::DefaultKind::kEphemeral:
-        kind = "EPHEMERAL";
-        break;
-    }
     t.Row({types::Value::String(c.name), types::Value::String(c.type->name()),
-           types::Value::String(kind), types::Value::String(c.default_expr),
+           types::Value::String(std::string(storage::DefaultKindName(c.default_kind))),
+           types::Value::String(c.default_expr),
            types::Value::String(""), types::Value::String(""), types::Value::String("")});
   }
   return std::move(t.out);

@@ -206,8 +206,8 @@ Result<types::Block> FillRows(const types::Block& block, const FillSpec& fill) {
   };
   std::optional<double> next = fill.from;
   for (size_t r = 0; r < block.rows(); ++r) {
-    double v = col.GetValue(r).AsFloat();
-    if (col.GetValue(r).kind() == types::Value::Kind::kInt) v = col.GetValue(r).AsInt();
+    types::Value value = col.GetValue(r);
+    double v = value.kind() == types::Value::Kind::kInt ? value.AsInt() : value.AsFloat();
     if (next) {
       // Gaps are filled only inside [FROM, TO).
       for (double x = *next; before(x, v) && (!fill.to || before(x, *fill.to)); x += fill.step) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/error_codes.h"
+#include "eval/expression.h"
 #include "query/aggregate.h"
 #include "sql/format.h"
 
@@ -133,6 +134,24 @@ Status CollectAggregates(const sql::Expr& e, std::vector<const sql::Expr*>* out)
   if (e.kind == sql::ExprKind::kLambda) return Status::OK();
   for (const auto& a : e.args) TH_RETURN_IF_ERROR(CollectAggregates(*a, out));
   return Status::OK();
+}
+
+Result<uint64_t> ConstantUInt(const sql::Expr& e, const eval::EvalContext& ctx,
+                              std::string_view what) {
+  auto compiled = eval::Compile(e, {});
+  if (!compiled.ok()) return compiled.status();
+  if (!(*compiled)->is_constant()) {
+    return Status::InvalidArgument(fmt::format("{} must be a constant expression", what),
+                                   ch::kBadArguments);
+  }
+  TH_ASSIGN_OR_RETURN(types::Value v, (*compiled)->EvaluateConstant(ctx));
+  if ((v.kind() == types::Value::Kind::kInt && v.int_value() < 0) ||
+      (v.kind() != types::Value::Kind::kInt && v.kind() != types::Value::Kind::kUInt)) {
+    return Status::InvalidArgument(
+        fmt::format("{} must be a non-negative integer, got {}", what, v.ToString()),
+        ch::kBadArguments);
+  }
+  return v.AsUInt();
 }
 
 }  // namespace trackhouse::query

@@ -6,9 +6,11 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
+#include "eval/expression.h"
 #include "sql/ast.h"
 
 namespace trackhouse::query {
@@ -44,5 +46,10 @@ Status CollectAggregates(const sql::Expr& e, std::vector<const sql::Expr*>* out)
 
 // Whether the call is an aggregate function call (count(DISTINCT x) included).
 bool IsAggregateCall(const sql::Expr& e);
+
+// The value of a constant, non-negative integer expression (LIMIT n, numbers(n)); `what`
+// names it in the BAD_ARGUMENTS error otherwise.
+Result<uint64_t> ConstantUInt(const sql::Expr& e, const eval::EvalContext& ctx,
+                              std::string_view what);
 
 }  // namespace trackhouse::query

@@ -141,23 +141,6 @@ bool IsInjectiveCall(const Expr& e) {
   return false;
 }
 
-Result<uint64_t> ConstantUInt(const Expr& e, const eval::EvalContext& ectx, std::string_view what) {
-  auto compiled = eval::Compile(e, {});
-  if (!compiled.ok()) return compiled.status();
-  if (!(*compiled)->is_constant()) {
-    return Status::InvalidArgument(fmt::format("{} must be a constant expression", what),
-                                   ch::kBadArguments);
-  }
-  TH_ASSIGN_OR_RETURN(types::Value v, (*compiled)->EvaluateConstant(ectx));
-  if ((v.kind() == types::Value::Kind::kInt && v.int_value() < 0) ||
-      (v.kind() != types::Value::Kind::kInt && v.kind() != types::Value::Kind::kUInt)) {
-    return Status::InvalidArgument(
-        fmt::format("{} must be a non-negative integer, got {}", what, v.ToString()),
-        ch::kBadArguments);
-  }
-  return v.AsUInt();
-}
-
 class SelectInterpreter {
  public:
   SelectInterpreter(const sql::SelectQuery& q, QueryContext* ctx) : q_(q), ctx_(ctx) {}
@@ -221,7 +204,7 @@ class SelectInterpreter {
     for (const auto& e : q_.columns) {
       if (e->kind == ExprKind::kAsterisk) {
         for (const auto& c : input_) {
-          if (c.name == "_dummy") continue;
+          if (c.name == kRowCountColumn) continue;
           Item it;
           it.owned = sql::MakeIdentifier({c.name}, e->pos);
           it.expr = it.owned.get();
@@ -769,8 +752,7 @@ class SelectInterpreter {
           if (after_where_.count(c.name)) after.Add(c.name, c.type, c.column);
         }
         if (after.num_columns() == 0) {
-          auto t = types::DataType::Get(types::TypeId::kUInt8);
-          after.Add("_dummy", t, types::MakeConstColumn(t, types::Value::UInt(0), pass));
+          AddRowCountColumn(&after, pass);
         } else if (pass != block.rows()) {
           after = after.Filter(mask);
         }
@@ -840,8 +822,7 @@ class SelectInterpreter {
       post.Add(AggName(a), aggs_[a].fn->result_type(), results[a]);
     }
     if (post.num_columns() == 0) {
-      auto t = types::DataType::Get(types::TypeId::kUInt8);
-      post.Add("_dummy", t, types::MakeConstColumn(t, types::Value::UInt(0), agg->groups()));
+      AddRowCountColumn(&post, agg->groups());
     }
     std::vector<uint8_t> keep;
     if (having_compiled_) {
@@ -882,9 +863,8 @@ class SelectInterpreter {
         row.Add(AggName(a), aggs_[a].fn->result_type(), totals[a]);
       }
       if (row.num_columns() == 0 || row.rows() == 0) {
-        auto t = types::DataType::Get(types::TypeId::kUInt8);
         row = Block();
-        row.Add("_dummy", t, types::MakeConstColumn(t, types::Value::UInt(0), 1));
+        AddRowCountColumn(&row, 1);
       }
       TH_ASSIGN_OR_RETURN(Block t, Project(row));
       totals_ = std::move(t);

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "common/error_codes.h"
+#include "query/rewrite.h"
 #include "sql/format.h"
 #include "sql/parser.h"
 #include "storage/storage.h"
@@ -17,10 +18,6 @@ namespace {
 using types::DataType;
 using types::TypeId;
 
-void AddDummy(types::Block* b, size_t rows) {
-  auto t = DataType::Get(TypeId::kUInt8);
-  b->Add("_dummy", t, types::MakeConstColumn(t, types::Value::UInt(0), rows));
-}
 
 Result<types::Block> Project(const types::Block& from, const std::vector<std::string>& needed) {
   types::Block out;
@@ -31,7 +28,7 @@ Result<types::Block> Project(const types::Block& from, const std::vector<std::st
     }
     out.Add(c->name, c->type, c->column);
   }
-  if (needed.empty()) AddDummy(&out, from.rows());
+  if (needed.empty()) AddRowCountColumn(&out, from.rows());
   return out;
 }
 
@@ -129,7 +126,7 @@ class NumbersSource final : public BlockSource {
       for (uint64_t i = 0; i < n; ++i) col->data()[i] = offset_ + start + i;
       b.Add("number", t, col);
     } else {
-      AddDummy(&b, n);
+      AddRowCountColumn(&b, n);
     }
     *block = std::move(b);
     return true;
@@ -158,24 +155,6 @@ class NumbersPlan final : public SourcePlan {
   uint64_t offset_, count_;
   std::vector<eval::InputColumn> columns_;
 };
-
-Result<uint64_t> ConstantUInt(const sql::Expr& e, QueryContext* ctx) {
-  TH_ASSIGN_OR_RETURN(auto compiled, eval::Compile(e, {}));
-  if (!compiled->is_constant()) {
-    return Status::InvalidArgument("Table function arguments must be constant",
-                                   ch::kBadArguments);
-  }
-  TH_ASSIGN_OR_RETURN(types::Value v, compiled->EvaluateConstant(ctx->eval()));
-  if (v.kind() == types::Value::Kind::kInt && v.int_value() < 0) {
-    return Status::InvalidArgument("Table function numbers takes non-negative numbers",
-                                   ch::kBadArguments);
-  }
-  if (v.kind() != types::Value::Kind::kUInt && v.kind() != types::Value::Kind::kInt) {
-    return Status::InvalidArgument("Table function numbers takes integer arguments",
-                                   ch::kIllegalTypeOfArgument);
-  }
-  return v.AsUInt();
-}
 
 // ---- system tables ----
 
@@ -219,22 +198,6 @@ TableKeys KeysOf(const storage::TableSchema& s) {
   size_t at = s.create_sql.find("ENGINE = ");
   if (at != std::string::npos) k.engine_full = s.create_sql.substr(at + 9);
   return k;
-}
-
-std::string_view DefaultKindText(storage::DefaultKind k) {
-  switch (k) {
-    case storage::DefaultKind::kNone:
-      return "";
-    case storage::DefaultKind::kDefault:
-      return "DEFAULT";
-    case storage::DefaultKind::kMaterialized:
-      return "MATERIALIZED";
-    case storage::DefaultKind::kAlias:
-      return "ALIAS";
-    case storage::DefaultKind::kEphemeral:
-      return "EPHEMERAL";
-  }
-  return "";
 }
 
 Result<std::vector<storage::TableSchemaPtr>> AllTables(storage::Storage* storage) {
@@ -349,7 +312,7 @@ Result<types::Block> SystemTable(const std::string& name, QueryContext* ctx) {
           b.At(i++).AppendValue(types::Value::String(*v));
         }
         b.At(i++).AppendValue(types::Value::UInt(++pos));
-        b.At(i++).AppendValue(types::Value::String(std::string(DefaultKindText(c.default_kind))));
+        b.At(i++).AppendValue(types::Value::String(std::string(storage::DefaultKindName(c.default_kind))));
         b.At(i++).AppendValue(types::Value::String(c.default_expr));
         b.At(i++).AppendValue(types::Value::String(""));
         b.At(i++).AppendValue(types::Value::UInt(in(k.partition_key, c.name)));
@@ -390,6 +353,11 @@ Result<types::Block> SystemTable(const std::string& name, QueryContext* ctx) {
   return Status::NotFound(fmt::format("Table system.{} does not exist", name), ch::kUnknownTable);
 }
 
+void AddRowCountColumn(types::Block* block, size_t rows) {
+  auto t = DataType::Get(TypeId::kUInt8);
+  block->Add(kRowCountColumn, t, types::MakeConstColumn(t, types::Value::UInt(0), rows));
+}
+
 std::unique_ptr<SourcePlan> MakeMemorySource(std::vector<eval::InputColumn> columns,
                                              std::vector<types::Block> blocks) {
   return std::make_unique<MemorySourcePlan>(std::move(columns), std::move(blocks));
@@ -424,9 +392,9 @@ Result<std::unique_ptr<SourcePlan>> MakeSourcePlan(const sql::TableExpr* from, Q
                                        ch::kNumberOfArgumentsDoesntMatch);
       }
       uint64_t offset = 0;
-      TH_ASSIGN_OR_RETURN(uint64_t count, ConstantUInt(*f.args.back(), ctx));
+      TH_ASSIGN_OR_RETURN(uint64_t count, ConstantUInt(*f.args.back(), ctx->eval(), "numbers() count"));
       if (f.args.size() == 2) {
-        TH_ASSIGN_OR_RETURN(offset, ConstantUInt(*f.args[0], ctx));
+        TH_ASSIGN_OR_RETURN(offset, ConstantUInt(*f.args[0], ctx->eval(), "numbers() offset"));
       }
       return std::unique_ptr<SourcePlan>(std::make_unique<NumbersPlan>(offset, count));
     }

@@ -40,6 +40,11 @@ class SourcePlan {
                                                     bool final) = 0;
 };
 
+// A block with no columns still has rows (count() over a table, constants per row): it carries
+// this placeholder UInt8 column, as the storage's scans do.
+inline constexpr char kRowCountColumn[] = "_dummy";
+void AddRowCountColumn(types::Block* block, size_t rows);
+
 // A source over blocks already in memory (subquery results, system tables).
 std::unique_ptr<SourcePlan> MakeMemorySource(std::vector<eval::InputColumn> columns,
                                              std::vector<types::Block> blocks);

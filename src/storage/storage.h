@@ -20,7 +20,16 @@
 
 namespace trackhouse::storage {
 
+// The same kinds, in the same order, as sql::ColumnDefaultKind.
 enum class DefaultKind : uint8_t { kNone, kDefault, kMaterialized, kAlias, kEphemeral };
+
+static_assert(static_cast<int>(DefaultKind::kEphemeral) ==
+              static_cast<int>(sql::ColumnDefaultKind::kEphemeral));
+
+// "DEFAULT", "MATERIALIZED", ...; "" for kNone (DESCRIBE's default_type, system.columns).
+inline std::string_view DefaultKindName(DefaultKind kind) {
+  return sql::ColumnDefaultKindName(static_cast<sql::ColumnDefaultKind>(kind));
+}
 
 struct ColumnDef {
   std::string name;
