@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 #include <numeric>
 #include <type_traits>
+#include <utility>
 
 #include "common/coding.h"
 
@@ -133,23 +135,57 @@ inline void UnpackBits(const char* p, size_t count, int width, uint64_t ref, uin
   }
 }
 
+// A whole miniblock of a width known at compile time: every shift and load offset is a
+// constant, so the loop unrolls into straight-line code. The hot path of every scan.
+template <int W>
+void UnpackMiniblock(const char* p, uint64_t ref, uint64_t* out) {
+  if constexpr (W > 56) {
+    UnpackBits(p, kMiniblockRows, W, ref, out);
+  } else {
+    constexpr uint64_t kMask = W == 0 ? 0 : (uint64_t{1} << W) - 1;
+#pragma GCC unroll 32
+    for (size_t i = 0; i < kMiniblockRows; ++i) {
+      uint64_t x;
+      std::memcpy(&x, p + (i * W >> 3), 8);
+      out[i] = ((x >> (i * W & 7)) & kMask) + ref;
+    }
+  }
+}
+
+using MiniblockUnpacker = void (*)(const char*, uint64_t, uint64_t*);
+
+template <size_t... W>
+constexpr std::array<MiniblockUnpacker, sizeof...(W)> MakeUnpackers(std::index_sequence<W...>) {
+  return {&UnpackMiniblock<static_cast<int>(W)>...};
+}
+
+// kUnpackers[w] unpacks a full miniblock of width w (0..64).
+constexpr auto kUnpackers = MakeUnpackers(std::make_index_sequence<65>());
+
 Status Malformed(std::string_view what, size_t need, size_t have) {
   return Status::Corruption(
       fmt::format("granule payload is malformed: {} needs {} bytes, {} left", what, need, have));
 }
 
-// Decodes a kPack/kDeltaPack stream of `rows` values from the front of *in into keys (the
-// unpacked u64 keys) and *first (kDeltaPack's first value).
-Status DecodeStream(std::string_view* in, size_t rows, Transform t, uint64_t* first,
-                    std::vector<uint64_t>* keys) {
-  *first = 0;
-  if (t == Transform::kDeltaPack && !GetVarint64(in, first)) {
+// Decodes `rows` values of type T from the front of *in into dst: plain little-endian values,
+// or a kPack/kDeltaPack stream unpacked one miniblock at a time and turned into values while
+// the miniblock is in registers and L1.
+template <typename T>
+Status DecodeVector(std::string_view* in, size_t rows, Transform t, T* dst) {
+  if (t == Transform::kPlain) {
+    size_t need = rows * sizeof(T);
+    if (in->size() < need) return Malformed("plain values", need, in->size());
+    std::memcpy(dst, in->data(), need);
+    in->remove_prefix(need);
+    return Status::OK();
+  }
+  uint64_t acc = 0;  // kDeltaPack: the running value
+  if (t == Transform::kDeltaPack && !GetVarint64(in, &acc)) {
     return Malformed("first value", 1, in->size());
   }
   uint64_t base;
   if (!GetVarint64(in, &base)) return Malformed("reference value", 1, in->size());
-  keys->resize(rows);
-  uint64_t* out = keys->data();
+  uint64_t keys[kMiniblockRows];
   char local[kMiniblockRows * 8 + 16];
   for (size_t done = 0; done < rows; done += kMiniblockRows) {
     size_t cnt = std::min(kMiniblockRows, rows - done);
@@ -175,32 +211,20 @@ Status DecodeStream(std::string_view* in, size_t rows, Transform t, uint64_t* fi
       std::memcpy(local, src, need);
       src = local;
     }
-    UnpackBits(src, cnt, width, ref, out + done);
+    if (cnt == kMiniblockRows) {
+      kUnpackers[width](src, ref, keys);
+    } else {
+      UnpackBits(src, cnt, width, ref, keys);
+    }
     in->remove_prefix(need);
-  }
-  return Status::OK();
-}
-
-template <typename T>
-Status DecodeVector(std::string_view* in, size_t rows, Transform t, std::vector<uint64_t>* keys,
-                    T* dst) {
-  if (t == Transform::kPlain) {
-    size_t need = rows * sizeof(T);
-    if (in->size() < need) return Malformed("plain values", need, in->size());
-    std::memcpy(dst, in->data(), need);
-    in->remove_prefix(need);
-    return Status::OK();
-  }
-  uint64_t first;
-  TH_RETURN_IF_ERROR(DecodeStream(in, rows, t, &first, keys));
-  const uint64_t* k = keys->data();
-  if (t == Transform::kPack) {
-    for (size_t i = 0; i < rows; ++i) dst[i] = FromPackKey<T>(k[i]);
-  } else {
-    uint64_t acc = first;
-    for (size_t i = 0; i < rows; ++i) {
-      acc += k[i] ^ kSignBit;
-      dst[i] = static_cast<T>(acc);
+    T* out = dst + done;
+    if (t == Transform::kPack) {
+      for (size_t i = 0; i < cnt; ++i) out[i] = FromPackKey<T>(keys[i]);
+    } else {
+      for (size_t i = 0; i < cnt; ++i) {
+        acc += keys[i] ^ kSignBit;
+        out[i] = static_cast<T>(acc);
+      }
     }
   }
   return Status::OK();
@@ -221,8 +245,7 @@ Status CheckConsumed(std::string_view rest, size_t rows) {
 
 // Decodes the payload of a non-Nullable column from the front of *in.
 Status DecodeInto(std::string_view* in, size_t rows, Transform t,
-                  const std::vector<std::string>* dict, std::vector<uint64_t>* keys,
-                  Column* column) {
+                  const std::vector<std::string>* dict, bool dict_in_column, Column* column) {
   const DataType& type = *column->type();
   switch (type.id()) {
     case TypeId::kString:
@@ -230,22 +253,33 @@ Status DecodeInto(std::string_view* in, size_t rows, Transform t,
       return column->Deserialize(in, rows);
     case TypeId::kLowCardinality: {
       if (dict == nullptr) return Status::Internal("LowCardinality granule without dictionary");
-      std::vector<uint32_t> idx(rows);
-      TH_RETURN_IF_ERROR(DecodeVector<uint32_t>(in, rows, t, keys, idx.data()));
       auto& lc = static_cast<ColumnLowCardinality&>(*column);
-      std::vector<uint32_t> remap(dict->size(), UINT32_MAX);
       auto& out = lc.indices();
-      out.reserve(out.size() + rows);
+      const size_t old = out.size();
+      out.resize(old + rows);
+      uint32_t* idx = out.data() + old;
+      Status s = DecodeVector<uint32_t>(in, rows, t, idx);
+      if (!s.ok()) {
+        out.resize(old);
+        return s;
+      }
+      uint32_t max = 0;
+      for (size_t i = 0; i < rows; ++i) max = std::max(max, idx[i]);
+      if (rows > 0 && max >= dict->size()) {
+        size_t row = std::find_if(idx, idx + rows, [&](uint32_t v) { return v >= dict->size(); }) -
+                     idx;
+        out.resize(old);
+        return Status::Corruption(fmt::format(
+            "granule payload is malformed: LowCardinality index {} of row {} is past the "
+            "dictionary size {}",
+            idx[row], row, dict->size()));
+      }
+      if (dict_in_column) return Status::OK();  // the part's indices are the column's
+      std::vector<uint32_t> remap(dict->size(), UINT32_MAX);
       for (size_t i = 0; i < rows; ++i) {
         uint32_t v = idx[i];
-        if (v >= dict->size()) {
-          return Status::Corruption(fmt::format(
-              "granule payload is malformed: LowCardinality index {} of row {} is past the "
-              "dictionary size {}",
-              v, i, dict->size()));
-        }
         if (remap[v] == UINT32_MAX) remap[v] = lc.Intern((*dict)[v]);
-        out.push_back(remap[v]);
+        idx[i] = remap[v];
       }
       return Status::OK();
     }
@@ -260,7 +294,7 @@ Status DecodeInto(std::string_view* in, size_t rows, Transform t,
         if constexpr (std::is_floating_point_v<T>) {
           t = Transform::kPlain;  // floats are always plain
         }
-        Status s = DecodeVector<T>(in, rows, t, keys, data.data() + old);
+        Status s = DecodeVector<T>(in, rows, t, data.data() + old);
         if (!s.ok()) data.resize(old);
         return s;
       });
@@ -520,12 +554,17 @@ void GranuleEncoder::Encode(const Column& column, size_t begin, size_t count, Tr
 
 // ---------------- decoding ----------------
 
+bool SeedDictionary(const std::vector<std::string>& dict, ColumnLowCardinality* column) {
+  if (!column->dictionary().empty()) return false;
+  for (const auto& v : dict) column->Intern(v);
+  return column->dictionary().size() == dict.size();  // distinct values: index i is dict[i]
+}
+
 Status DecodeGranule(std::string_view payload, size_t rows, Transform t,
-                     const std::vector<std::string>* dict, Column* column) {
-  std::vector<uint64_t> keys;
+                     const std::vector<std::string>* dict, bool dict_in_column, Column* column) {
   const DataType& type = *column->type();
   if (!type.is_nullable()) {
-    TH_RETURN_IF_ERROR(DecodeInto(&payload, rows, t, dict, &keys, column));
+    TH_RETURN_IF_ERROR(DecodeInto(&payload, rows, t, dict, dict_in_column, column));
     return CheckConsumed(payload, rows);
   }
   // Nullable: expand the bitmap into ColumnNullable's serialized form (null-map bytes followed
@@ -543,7 +582,7 @@ Status DecodeGranule(std::string_view payload, size_t rows, Transform t,
       using T = std::remove_pointer_t<decltype(tag)>;
       std::vector<T> values(rows);
       TH_RETURN_IF_ERROR(DecodeVector<T>(&payload, rows,
-                                         std::is_floating_point_v<T> ? Transform::kPlain : t, &keys,
+                                         std::is_floating_point_v<T> ? Transform::kPlain : t,
                                          values.data()));
       serialized.append(reinterpret_cast<const char*>(values.data()), rows * sizeof(T));
       return Status::OK();

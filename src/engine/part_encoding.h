@@ -87,10 +87,18 @@ class GranuleEncoder {
   std::vector<uint32_t> indices_;
 };
 
+// Makes `dict` (a part dictionary) the dictionary of the empty LowCardinality `column`, in
+// order, so that granules decode their indices without remapping. False, leaving a column
+// that remaps, if the column already had values or `dict` repeats a value (a corrupt part).
+bool SeedDictionary(const std::vector<std::string>& dict, types::ColumnLowCardinality* column);
+
 // Appends `rows` rows decoded from `payload` (one granule) to *column, whose type must be the
-// type the payload was written for. `dict` is the part dictionary of a LowCardinality column.
+// type the payload was written for. `dict` is the part dictionary of a LowCardinality column;
+// `dict_in_column` says SeedDictionary(dict, column) succeeded, so indices are kept as stored
+// (otherwise each is remapped through the column's dictionary).
 // Corruption (naming the sizes) if the payload is malformed or has trailing bytes.
 Status DecodeGranule(std::string_view payload, size_t rows, Transform transform,
-                     const std::vector<std::string>* dict, types::Column* column);
+                     const std::vector<std::string>* dict, bool dict_in_column,
+                     types::Column* column);
 
 }  // namespace trackhouse::engine

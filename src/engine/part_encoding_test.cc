@@ -118,7 +118,7 @@ void ExpectRoundTrip(TypeId id, const std::vector<T>& values) {
     std::string payload;
     enc.Encode(*col, 0, values.size(), t, nullptr, &payload);
     ColumnPtr back = types::MakeColumn(DataType::Get(id));
-    Status s = DecodeGranule(payload, values.size(), t, nullptr, back.get());
+    Status s = DecodeGranule(payload, values.size(), t, nullptr, false, back.get());
     ASSERT_TRUE(s.ok()) << s.ToString();
     EXPECT_EQ(static_cast<types::ColumnVector<T>&>(*back).data(), values)
         << "transform " << TransformName(t);
@@ -193,9 +193,22 @@ TEST(PartEncodingTest, LowCardinalityUsesAFrequencyOrderedPartDictionary) {
   GranuleEncoder enc;
   std::string payload;
   enc.Encode(*col, 100, 500, Transform::kPack, &dict, &payload);
+  // Remapped into a column with its own dictionary, and stored as they are into a column
+  // seeded with the part dictionary.
   ColumnPtr back = types::MakeColumn(DataType::LowCardinalityString());
-  ASSERT_TRUE(DecodeGranule(payload, 500, Transform::kPack, &dict.values, back.get()).ok());
-  for (size_t i = 0; i < 500; ++i) EXPECT_EQ(back->GetValue(i), col->GetValue(100 + i));
+  auto& back_lc = static_cast<types::ColumnLowCardinality&>(*back);
+  back_lc.Intern("Download");
+  ASSERT_TRUE(DecodeGranule(payload, 500, Transform::kPack, &dict.values, false, back.get()).ok());
+  EXPECT_FALSE(SeedDictionary(dict.values, &back_lc));
+  auto seeded = std::make_shared<types::ColumnLowCardinality>(DataType::LowCardinalityString());
+  ASSERT_TRUE(SeedDictionary(dict.values, seeded.get()));
+  ASSERT_TRUE(DecodeGranule(payload, 500, Transform::kPack, &dict.values, true, seeded.get()).ok());
+  for (size_t i = 0; i < 500; ++i) {
+    EXPECT_EQ(back->GetValue(i), col->GetValue(100 + i));
+    EXPECT_EQ(seeded->GetValue(i), col->GetValue(100 + i));
+  }
+  auto repeats = std::make_shared<types::ColumnLowCardinality>(DataType::LowCardinalityString());
+  EXPECT_FALSE(SeedDictionary({"a", "b", "a"}, repeats.get()));
   std::string d;
   EncodeDictionary(dict.values, &d);
   std::vector<std::string> decoded;
@@ -213,14 +226,15 @@ TEST(PartEncodingTest, MalformedPayloadsAreCorruptionNeverACrash) {
     for (TypeId id : ids) {
       for (Transform t : {Transform::kPlain, Transform::kPack, Transform::kDeltaPack}) {
         ColumnPtr col = types::MakeColumn(DataType::Get(id));
-        Status s = DecodeGranule(payload, 1 + rng() % 100, t, &dict, col.get());
+        Status s = DecodeGranule(payload, 1 + rng() % 100, t, &dict, iter % 2 == 0, col.get());
         if (!s.ok()) {
           EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
         }
       }
     }
     ColumnPtr nullable = types::MakeColumn(DataType::Nullable(DataType::Get(TypeId::kInt16)));
-    Status s = DecodeGranule(payload, 1 + rng() % 100, Transform::kPack, nullptr, nullable.get());
+    Status s =
+        DecodeGranule(payload, 1 + rng() % 100, Transform::kPack, nullptr, false, nullable.get());
     if (!s.ok()) {
       EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
     }

@@ -339,8 +339,15 @@ Result<types::ColumnPtr> Part::ReadColumn(const std::string& name, size_t granul
   if (c->type->id() == types::TypeId::kLowCardinality) {
     TH_ASSIGN_OR_RETURN(dict, Dictionary(*c));
   }
-  col->Reserve(GranuleFirstRow(granule_end - 1) + GranuleRows(granule_end - 1) -
-               GranuleFirstRow(granule_begin));
+  const size_t rows = GranuleFirstRow(granule_end - 1) + GranuleRows(granule_end - 1) -
+                      GranuleFirstRow(granule_begin);
+  col->Reserve(rows);
+  // A dictionary no larger than the rows read becomes the column's own: indices then decode
+  // without a remap per row. A larger one (a few rows of a big dictionary) is remapped.
+  bool dict_in_column = false;
+  if (dict && dict->size() <= rows) {
+    dict_in_column = SeedDictionary(*dict, static_cast<types::ColumnLowCardinality*>(col.get()));
+  }
   const uint64_t start = c->marks[granule_begin];
   const uint64_t length = c->marks[granule_end] - start;
   std::string buf;
@@ -359,7 +366,10 @@ Result<types::ColumnPtr> Part::ReadColumn(const std::string& name, size_t granul
     payload.clear();
     Status s = Decompress(frame, &payload);
     const bool frame_ok = s.ok();
-    if (frame_ok) s = DecodeGranule(payload, GranuleRows(g), c->transform, dict.get(), col.get());
+    if (frame_ok) {
+      s = DecodeGranule(payload, GranuleRows(g), c->transform, dict.get(), dict_in_column,
+                        col.get());
+    }
     if (!s.ok()) {
       std::string decoded =  // the payload size, once the frame itself checked out
           frame_ok ? fmt::format(", {} bytes uncompressed", payload.size()) : std::string();

@@ -60,6 +60,11 @@ class AggregateFunction {
   // Adds rows [0, rows) to the one state at `place` (aggregation without GROUP BY).
   virtual Status AddBatchSinglePlace(size_t rows, char* place, const types::Column* const* args,
                                      const uint8_t* mask) const = 0;
+  // True when the result depends only on how many rows were added (count()), so a caller that
+  // knows a group's row count may call AddRowCount instead of passing the rows.
+  virtual bool counts_rows_only() const { return false; }
+  // Adds `rows` rows to the state at `place`; only for functions with counts_rows_only().
+  virtual void AddRowCount(char* place, uint64_t rows) const {}
   // Merges the state at `rhs` into the state at `place`.
   virtual Status Merge(char* place, const char* rhs) const = 0;
   // Appends the state's value to `to`, a column of result_type().

@@ -46,6 +46,8 @@ class CountFunction final : public StatefulAggregate<uint64_t> {
     St(place) += n;
     return Status::OK();
   }
+  bool counts_rows_only() const override { return true; }
+  void AddRowCount(char* place, uint64_t rows) const override { St(place) += rows; }
   Status Merge(char* place, const char* rhs) const override {
     St(place) += St(rhs);
     return Status::OK();

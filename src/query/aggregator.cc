@@ -208,12 +208,15 @@ Status Aggregator::AddFewGroups(const types::ColumnLowCardinality& lc,
                                 size_t rows) {
   const auto& dict = lc.dictionary();
   const auto& idx = lc.indices();
-  std::vector<uint32_t> used(dict.size(), 0);
-  for (size_t i = 0; i < rows; ++i) used[idx[i]] = 1;
-  std::vector<uint8_t> mask(rows);
+  // Rows per dictionary entry: all that count() needs, and which entries occur at all.
+  std::vector<uint64_t> rows_of(dict.size(), 0);
+  for (size_t i = 0; i < rows; ++i) ++rows_of[idx[i]];
+  const bool counts_only = std::all_of(functions_.begin(), functions_.end(),
+                                       [](const auto& f) { return f->counts_rows_only(); });
+  std::vector<uint8_t> mask;
   std::vector<const types::Column*> argp;
   for (uint32_t d = 0; d < dict.size(); ++d) {
-    if (!used[d]) continue;
+    if (rows_of[d] == 0) continue;
     auto it = serialized_.find(dict[d]);
     if (it == serialized_.end()) {
       TH_RETURN_IF_ERROR(NewGroup().status());
@@ -222,6 +225,13 @@ Status Aggregator::AddFewGroups(const types::ColumnLowCardinality& lc,
       AppendKeys(keys, row);
     }
     char* place = places_[it->second];
+    if (counts_only) {
+      for (size_t f = 0; f < functions_.size(); ++f) {
+        functions_[f]->AddRowCount(place + offsets_[f], rows_of[d]);
+      }
+      continue;
+    }
+    mask.resize(rows);
     for (size_t i = 0; i < rows; ++i) mask[i] = idx[i] == d;
     for (size_t f = 0; f < functions_.size(); ++f) {
       argp.clear();

@@ -37,6 +37,21 @@ Block Block::Permute(const Permutation& perm) const {
 
 Block Block::Filter(const std::vector<uint8_t>& mask) const {
   Block b;
+  size_t kept = 0;
+  for (uint8_t m : mask) kept += m != 0;
+  if (columns_.size() > 1 && kept * 8 < mask.size()) {
+    // A selective filter: list the kept rows once and gather each column from them, instead
+    // of a pass over every row per column.
+    Permutation rows(kept + 1);  // branchless: unselected rows write one past the last kept
+    uint32_t* out = rows.data();
+    for (size_t i = 0; i < mask.size(); ++i) {
+      *out = static_cast<uint32_t>(i);
+      out += mask[i] != 0;
+    }
+    rows.pop_back();
+    for (const auto& c : columns_) b.Add(c.name, c.type, c.column->Permute(rows));
+    return b;
+  }
   for (const auto& c : columns_) b.Add(c.name, c.type, c.column->Filter(mask));
   return b;
 }
