@@ -284,6 +284,27 @@ TEST_F(ServerTest, BrokenChunkingIs400) {
   EXPECT_EQ(CountRows("events"), 0u);
 }
 
+// A body of known length is read straight from the socket; the bytes after it are the next
+// request's and must be left for it, also when both arrive in one segment.
+TEST_F(ServerTest, PipelinedRequestsAfterABodyAreEachServed) {
+  CreateEvents();
+  std::string target = "/?query=" + Encode("INSERT INTO events FORMAT JSONEachRow");
+  std::string body1 = "{\"id\":1,\"name\":\"a\"}\n{\"id\":2,\"name\":\"b\"}\n";
+  std::string body2 = "{\"id\":3,\"name\":\"c\"}\n";
+  Client c(port_);
+  c.Send(fmt::format(
+      "POST {0} HTTP/1.1\r\nHost: x\r\nContent-Length: {1}\r\n\r\n{2}"
+      "POST {0} HTTP/1.1\r\nHost: x\r\nContent-Length: {3}\r\n\r\n{4}"
+      "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n",
+      target, body1.size(), body1, body2.size(), body2));
+  EXPECT_EQ(c.Read().status, 200);
+  EXPECT_EQ(c.Read().status, 200);
+  Response ping = c.Read();
+  EXPECT_EQ(ping.status, 200);
+  EXPECT_EQ(ping.body, "Ok.\n");
+  EXPECT_EQ(CountRows("events"), 3u);
+}
+
 TEST_F(ServerTest, ServerSurvivesClientsThatVanish) {
   CreateEvents();
   {
