@@ -18,7 +18,7 @@ JOBS="${JOBS:-$(nproc)}"
 PACKAGES=(
   build-essential cmake ninja-build ccache g++ pkg-config
   libboost1.81-dev libsimdjson-dev libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev
-  libcurl4-openssl-dev liblz4-dev libzstd-dev libxxhash-dev
+  libcurl4-openssl-dev libssl-dev liblz4-dev libzstd-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   clang libclang-rt-14-dev
   clickhouse-server clickhouse-client curl python3

@@ -27,8 +27,10 @@
 #include "common/status.h"
 #include "ingest/ingest.h"
 #include "query/query.h"
+#include "server/access.h"
 #include "server/auth.h"
 #include "server/session.h"
+#include "server/track_options.h"
 #include "storage/storage.h"
 
 namespace trackhouse::server {
@@ -70,6 +72,19 @@ struct ServerOptions {
   SessionOptions sessions;
   // X-ClickHouse-Server-Display-Name; empty = the host name.
   std::string display_name;
+  // API keys, end-user tokens, trusted proxies.
+  AccessOptions access;
+  // POST /track/<table>.
+  TrackOptions track;
+  // TLS on the listener: PEM certificate chain and private key files; both empty = plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Origins ("https://example.com") whose browsers may call /track (CORS); "*" = any origin.
+  // Empty = no CORS headers.
+  std::vector<std::string> cors_origins;
+  // Longest time a client may take to send a request line and headers (slow clients are cut
+  // off, 408). Default 10 s.
+  uint32_t header_timeout_ms = 10000;
 };
 
 class Server {
