@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Shared set-up of run.sh and test.sh: installs the Debian bookworm packages trackhouse needs
 # (only those missing; `apt-get update` only when something is missing), the npm packages of the
-# client compatibility suite (tests/compat/node, `npm ci` only when its lock file changed), then
-# configures and builds build/ with Ninja (RelWithDebInfo). Idempotent: a second run only
-# rebuilds what changed.
+# client compatibility suite (tests/compat/node) and of clients/js (`npm ci` only when a lock file
+# changed), then configures and builds build/ with Ninja (RelWithDebInfo). Idempotent: a second
+# run only rebuilds what changed.
 #
 # Usage: scripts/setup.sh            (or `source scripts/setup.sh` from another script)
 # Environment: BUILD_DIR (default build), BUILD_TYPE (default RelWithDebInfo),
@@ -55,19 +55,25 @@ th_install() {
   $sudo apt-get install -y --no-install-recommends $missing
 }
 
-# `npm ci` in tests/compat/node when node_modules is missing or package-lock.json changed since
-# the last install (its hash is kept in node_modules/.trackhouse-lock-sha256).
+# `npm ci` in tests/compat/node (or the folder given) when node_modules is missing or
+# package-lock.json changed since the last install (its hash is kept in
+# node_modules/.trackhouse-lock-sha256).
 th_node_deps() {
-  local dir="$ROOT/tests/compat/node"
+  local dir="${1:-$ROOT/tests/compat/node}"
   local stamp="$dir/node_modules/.trackhouse-lock-sha256"
   local want
   want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     return 0
   fi
-  echo "setup: npm ci in tests/compat/node"
+  echo "setup: npm ci in ${dir#"$ROOT"/}"
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   echo "$want" >"$stamp"
+}
+
+# `npm ci` in clients/js: the TypeScript compiler that builds @trackhouse/tracker for its tests.
+th_client_js_deps() {
+  th_node_deps "$ROOT/clients/js"
 }
 
 th_build() {
@@ -83,6 +89,7 @@ th_build() {
 th_setup() {
   th_install
   th_node_deps
+  th_client_js_deps
   th_build
 }
 
