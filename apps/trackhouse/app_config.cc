@@ -1,12 +1,15 @@
 #include "apps/trackhouse/app_config.h"
 
 #include <fmt/format.h>
+#include <strings.h>
 #include <toml++/toml.h>
 
 #include <charconv>
+#include <cmath>
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 
 namespace trackhouse::app {
 namespace {
@@ -72,6 +75,52 @@ Setter Seconds(uint64_t* field_ms) {
   };
 }
 
+// An array of strings.
+Setter Strings(std::vector<std::string>* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    const toml::array* array = n.as_array();
+    std::vector<std::string> values;
+    for (size_t i = 0; array != nullptr && i < array->size(); ++i) {
+      const toml::node& item = *array->get(i);
+      if (!item.is_string()) break;
+      values.push_back(*item.value<std::string>());
+    }
+    if (array == nullptr || values.size() != array->size()) {
+      return Status::InvalidArgument(where + ": expected an array of strings");
+    }
+    *field = std::move(values);
+    return Status::OK();
+  };
+}
+
+// [[keys]] rate_per_second, burst: a non-negative number (integer or fractional).
+Setter NonNegative(double* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    std::optional<double> v = n.is_number() ? n.value<double>() : std::nullopt;
+    if (!v || !(*v >= 0) || std::isinf(*v)) {
+      return Status::InvalidArgument(where + ": expected a number >= 0");
+    }
+    *field = *v;
+    return Status::OK();
+  };
+}
+
+Setter Role(server::KeyRole* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    std::optional<std::string> v = n.value<std::string>();
+    if (n.is_string() && *v == "write") {
+      *field = server::KeyRole::kWrite;
+    } else if (n.is_string() && *v == "read") {
+      *field = server::KeyRole::kRead;
+    } else if (n.is_string() && *v == "admin") {
+      *field = server::KeyRole::kAdmin;
+    } else {
+      return Status::InvalidArgument(where + ": expected \"write\", \"read\" or \"admin\"");
+    }
+    return Status::OK();
+  };
+}
+
 // [[server.users]]: an array of tables, each with `name` and `password`.
 Setter Users(std::vector<server::UserEntry>* users) {
   return [users](const toml::node& n, const std::string& where) -> Status {
@@ -105,19 +154,111 @@ Setter Users(std::vector<server::UserEntry>* users) {
   };
 }
 
+// Applies the keys of one table; `section` is how errors name it ("[server]", "[[keys]] #2").
 Status ApplySection(const toml::table& table, const std::string& file, const std::string& section,
                     const std::map<std::string, Setter>& setters) {
   for (const auto& [key, node] : table) {
     std::string name(key.str());
-    std::string where = fmt::format("{}: [{}] {}", file, section, name);
+    std::string where = fmt::format("{}: {} {}", file, section, name);
     auto it = setters.find(name);
     if (it == setters.end()) {
       std::string known;
       for (const auto& [k, s] : setters) known += (known.empty() ? "" : ", ") + k;
       return Status::InvalidArgument(
-          fmt::format("{}: unknown key (known keys of [{}]: {})", where, section, known));
+          fmt::format("{}: unknown key (known keys of {}: {})", where, section, known));
     }
     TH_RETURN_IF_ERROR(it->second(node, where));
+  }
+  return Status::OK();
+}
+
+// Keys shorter than this are refused: they could be guessed.
+constexpr size_t kMinKeyLength = 16;
+
+// [[keys]]: an array of tables, each one API key (server::ApiKey). Keys are secrets: errors
+// name the entry by its position and name, never by its key.
+Status LoadKeys(const toml::node& node, const std::string& file,
+                std::vector<server::ApiKey>* keys) {
+  const toml::array* array = node.as_array();
+  if (array == nullptr || !array->is_array_of_tables()) {
+    return Status::InvalidArgument(
+        file +
+        ": keys: expected [[keys]] tables with name, key, role, tables, rate_per_second, "
+        "burst");
+  }
+  keys->clear();
+  for (size_t i = 0; i < array->size(); ++i) {
+    server::ApiKey key;
+    std::string section = fmt::format("[[keys]] #{}", i + 1);
+    const std::map<std::string, Setter> setters = {
+        {"name", String(&key.name)},
+        {"key", String(&key.key)},
+        {"role", Role(&key.role)},
+        {"tables", Strings(&key.tables)},
+        {"rate_per_second", NonNegative(&key.rate_per_second)},
+        {"burst", NonNegative(&key.burst)}};
+    TH_RETURN_IF_ERROR(ApplySection(*array->get(i)->as_table(), file, section, setters));
+    std::string where = fmt::format("{}: {}", file, section);
+    if (key.name.empty())
+      return Status::InvalidArgument(where + " name: expected a non-empty name");
+    if (key.key.size() < kMinKeyLength) {
+      return Status::InvalidArgument(fmt::format(
+          "{} key: expected at least {} characters, got {} (a short key can be guessed; make one "
+          "with `openssl rand -hex 24`)",
+          where, kMinKeyLength, key.key.size()));
+    }
+    if (key.burst > 0 && key.burst < 1) {
+      return Status::InvalidArgument(where + " burst: expected 0 (= the rate) or at least 1");
+    }
+    for (size_t j = 0; j < keys->size(); ++j) {
+      const server::ApiKey& other = (*keys)[j];
+      if (other.name == key.name) {
+        return Status::InvalidArgument(
+            fmt::format("{} name: '{}' is also the name of [[keys]] #{}", where, key.name, j + 1));
+      }
+      if (other.key == key.key) {
+        return Status::InvalidArgument(
+            fmt::format("{} key: the same key as [[keys]] #{} ('{}')", where, j + 1, other.name));
+      }
+    }
+    keys->push_back(std::move(key));
+  }
+  return Status::OK();
+}
+
+// A [server] cors_origins entry: "*" or an origin as browsers send it ("https://example.com",
+// "http://localhost:3000"): scheme and host, no path (one trailing '/' is tolerated: the server
+// ignores it).
+bool IsOrigin(std::string_view origin) {
+  if (origin == "*") return true;
+  if (origin.ends_with('/')) origin.remove_suffix(1);
+  size_t scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  std::string scheme(origin.substr(0, scheme_end));
+  std::string_view host = origin.substr(scheme_end + 3);
+  return (strcasecmp(scheme.c_str(), "http") == 0 || strcasecmp(scheme.c_str(), "https") == 0) &&
+         !host.empty() && host.find_first_of("/?#* ") == std::string_view::npos;
+}
+
+// Checks that hold between keys, once the whole file is read.
+Status ValidateServer(const server::ServerOptions& s, const std::string& file) {
+  Status proxies = server::ValidateProxyList(s.access.trusted_proxies);
+  if (!proxies.ok()) {
+    return Status::InvalidArgument(
+        fmt::format("{}: [auth] trusted_proxies: {}", file, proxies.message()));
+  }
+  if (s.access.jwt_leeway_seconds < 0) {
+    return Status::InvalidArgument(
+        file + ": [auth] jwt_leeway_seconds: expected a number of seconds >= 0");
+  }
+  for (const std::string& origin : s.cors_origins) {
+    if (!IsOrigin(origin)) {
+      return Status::InvalidArgument(
+          fmt::format("{}: [server] cors_origins: '{}' is not an origin (expected \"*\" or "
+                      "scheme://host[:port] "
+                      "without a path, e.g. \"https://example.com\")",
+                      file, origin));
+    }
   }
   return Status::OK();
 }
@@ -176,7 +317,25 @@ Status LoadConfigFile(const std::string& path, AppConfig* config) {
         {"max_sessions", UInt(&s.sessions.max_sessions)},
         {"default_session_timeout", UInt(&s.sessions.default_timeout_s)},
         {"max_session_timeout", UInt(&s.sessions.max_timeout_s)},
-        {"display_name", String(&s.display_name)}}},
+        {"display_name", String(&s.display_name)},
+        {"tls_cert", String(&s.tls_cert_file)},
+        {"tls_key", String(&s.tls_key_file)},
+        {"cors_origins", Strings(&s.cors_origins)},
+        {"header_timeout_ms", UInt(&s.header_timeout_ms)}}},
+      {"auth",
+       {{"jwt_secret", String(&s.access.jwt_secret)},
+        {"jwt_leeway_seconds", Int64(&s.access.jwt_leeway_seconds)},
+        {"trusted_proxies", Strings(&s.access.trusted_proxies)},
+        {"trusted_user_header", String(&s.access.trusted_user_header)}}},
+      {"track",
+       {{"max_body_bytes", UInt(&s.track.max_body_bytes)},
+        {"max_rows", UInt(&s.track.max_rows)},
+        {"max_string_bytes", UInt(&s.track.max_string_bytes)},
+        {"user_id_column", String(&s.track.user_id_column)},
+        {"ip_column", String(&s.track.ip_column)},
+        {"user_agent_column", String(&s.track.user_agent_column)},
+        {"skip_unknown_fields_tables", Strings(&s.track.skip_unknown_fields_tables)},
+        {"idempotency_window_seconds", UInt(&s.track.idempotency_window_seconds)}}},
       {"query",
        {{"max_threads", UInt(&q.max_threads)},
         {"max_execution_time", Seconds(&q.max_execution_time_ms)},
@@ -212,18 +371,24 @@ Status LoadConfigFile(const std::string& path, AppConfig* config) {
 
   for (const auto& [key, node] : root) {
     std::string name(key.str());
+    if (name == "keys") {
+      TH_RETURN_IF_ERROR(LoadKeys(node, path, &s.access.keys));
+      continue;
+    }
     auto it = sections.find(name);
     if (it == sections.end()) {
-      return Status::InvalidArgument(fmt::format(
-          "{}: unknown section [{}] (known: client, engine, insert, log, query, server, storage)",
-          path, name));
+      return Status::InvalidArgument(
+          fmt::format("{}: unknown section [{}] (known: auth, client, engine, insert, [[keys]], "
+                      "log, query, server, storage, track)",
+                      path, name));
     }
     const toml::table* table = node.as_table();
     if (table == nullptr) {
       return Status::InvalidArgument(fmt::format("{}: '{}' must be a [section]", path, name));
     }
-    TH_RETURN_IF_ERROR(ApplySection(*table, path, name, it->second));
+    TH_RETURN_IF_ERROR(ApplySection(*table, path, "[" + name + "]", it->second));
   }
+  TH_RETURN_IF_ERROR(ValidateServer(s, path));
   if (config->storage_mode != "embedded") {
     return Status::InvalidArgument(
         fmt::format("{}: [storage] mode = \"{}\" is not supported yet (only \"embedded\")", path,

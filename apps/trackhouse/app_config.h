@@ -3,6 +3,9 @@
 //
 //   [server]   listen, io_threads, max_connections, sessions, ... -> server::ServerOptions
 //   [[server.users]] name, password                             -> ClickHouse-interface users
+//   [[keys]]   name, key, role, tables, rate_per_second, burst  -> server.access.keys
+//   [auth]     jwt_secret, trusted_proxies, ...                -> server.access
+//   [track]    max_body_bytes, max_rows, user_id_column, ...   -> server.track
 //   [query]    max_threads, max_execution_time, ...            -> query::QueryEngineOptions
 //   [insert]   max_insert_block_size, skip_unknown_fields, ... -> ingest::IngestOptions
 //   [storage]  data, mode                                      -> where the store lives
@@ -43,7 +46,10 @@ struct AppConfig {
 
 // Reads `path` (TOML) into *config. Unknown sections or keys, and values of the wrong type,
 // are InvalidArgument errors naming the file, the key and what was expected, so that a typo
-// never goes unnoticed.
+// never goes unnoticed. So are [[keys]] entries without a name, with a key shorter than 16
+// characters, or a name or key used twice; unparsable [auth] trusted_proxies; and cors_origins
+// that are not origins. Keys and secrets never appear in errors. (tls_cert and tls_key must come
+// together, which main() checks once the flags are applied.)
 Status LoadConfigFile(const std::string& path, AppConfig* config);
 
 // Splits "HOST:PORT" / "[v6]:PORT" / ":PORT" (all interfaces) into host and port.
