@@ -2,8 +2,9 @@
 # End-to-end tests of the trackhouse binary: --help of every subcommand, version, migrate
 # (applies once, second run applies nothing, edited file fails, bad names fail), query --data
 # (SELECT in Pretty and --format, several statements, SET/USE, ClickHouse-shaped errors), the
-# locked data directory message, serve + HTTP INSERT/SELECT/gzip/credentials + SIGTERM, and
-# query/migrate --url.
+# locked data directory message, serve + HTTP INSERT/SELECT/gzip/credentials + SIGTERM,
+# query/migrate --url, and serve's listener flags: the refusal of a non-loopback address
+# without keys, --insecure, --tls-cert/--tls-key (HTTPS with curl).
 #
 # Usage: cli_test.sh path/to/trackhouse
 set -uo pipefail
@@ -32,16 +33,19 @@ check() {
 }
 contains() { grep -qF -- "$2" <<<"$1"; }
 
-# Starts `trackhouse serve` on a free port with data dir $1; sets SERVER_PID and SERVER_URL.
+# Starts `trackhouse serve` with data dir $1 and the other arguments (default: --listen
+# 127.0.0.1:0, a free loopback port); sets SERVER_PID and SERVER_URL.
 start_server() {
   local data="$1"
+  shift
   local log="$WORK/serve.log"
-  "$BIN" serve --data "$data" --listen 127.0.0.1:0 >"$log" 2>"$WORK/serve.err" &
+  if [[ $# -eq 0 ]]; then set -- --listen 127.0.0.1:0; fi
+  "$BIN" serve --data "$data" "$@" >"$log" 2>"$WORK/serve.err" &
   SERVER_PID=$!
   SERVER_URL=""
   for _ in $(seq 1 200); do
     if grep -q "listening on" "$log" 2>/dev/null; then
-      SERVER_URL="$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$log" | head -1)"
+      SERVER_URL="$(sed -n 's/.*listening on \(https\{0,1\}:\/\/[^ ]*\).*/\1/p' "$log" | head -1)"
       return 0
     fi
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
@@ -242,6 +246,59 @@ fi
 # The rows inserted over HTTP survived the restart-free shutdown; the dir is free again.
 out="$("$BIN" query --data "$DATA" "CREATE DATABASE after_stop" 2>&1)"
 check "data dir is free after the server stops" test $? -eq 0
+
+# --- serve: listener flags -------------------------------------------------------------------
+# No keys are configured: a non-loopback address is refused (exit 2) before anything starts.
+out="$(timeout 20 "$BIN" serve --data "$WORK/data_open" --listen 0.0.0.0:0 2>&1)"
+rc=$?
+check "serve refuses a non-loopback address without keys (exit 2)" test $rc -eq 2
+check "the refusal names the address" contains "$out" "refusing to listen on 0.0.0.0"
+check "the refusal mentions --insecure" contains "$out" "--insecure"
+out="$(timeout 20 "$BIN" serve --data "$WORK/data_open" --listen :0 2>&1)"
+check "serve refuses all interfaces (:PORT) without keys" test $? -eq 2
+if start_server "$WORK/data_open" --listen 0.0.0.0:0 --insecure; then
+  ok "serve --insecure listens on 0.0.0.0"
+  check "--insecure warns that every request is allowed" grep -q "without API keys" "$WORK/serve.err"
+  out="$(curl -sS --max-time 10 "http://127.0.0.1:${SERVER_URL##*:}/ping")"
+  check "serve --insecure answers" test "$out" = "Ok."
+  if stop_server; then ok "serve --insecure stops"; else bad "serve --insecure stops"; fi
+else
+  bad "serve --insecure listens on 0.0.0.0"
+fi
+
+out="$(timeout 20 "$BIN" serve --data "$WORK/data_tls" --tls-cert "$WORK/cert.pem" 2>&1)"
+rc=$?
+check "--tls-cert without --tls-key is a usage error (exit 2)" test $rc -eq 2
+check "--tls-cert without --tls-key says both are needed" contains "$out" "--tls-key"
+out="$(timeout 20 "$BIN" serve --data "$WORK/data_tls" --listen 127.0.0.1:0 \
+  --tls-cert "$WORK/no_cert.pem" --tls-key "$WORK/no_key.pem" 2>&1)"
+rc=$?
+check "a missing certificate file fails serve" test $rc -ne 0
+check "a missing certificate file is named" contains "$out" "$WORK/no_cert.pem"
+
+if command -v openssl >/dev/null 2>&1; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
+  if start_server "$WORK/data_tls" --listen 127.0.0.1:0 --tls-cert "$WORK/cert.pem" \
+    --tls-key "$WORK/key.pem"; then
+    ok "serve --tls-cert/--tls-key starts"
+    check "serve with TLS prints an https URL" contains "$SERVER_URL" "https://127.0.0.1:"
+    out="$(curl -sS --max-time 10 --cacert "$WORK/cert.pem" "$SERVER_URL/ping")"
+    check "HTTPS GET /ping" test "$out" = "Ok."
+    out="$(curl -fsS --max-time 10 --cacert "$WORK/cert.pem" --data-binary 'CREATE DATABASE tls_db' "$SERVER_URL/")"
+    check "HTTPS POST DDL" test $? -eq 0
+    start=$SECONDS
+    curl -sS --max-time 8 "http://127.0.0.1:${SERVER_URL##*:}/ping" >/dev/null 2>&1
+    check "plain HTTP to the TLS port fails" test $? -ne 0
+    check "plain HTTP to the TLS port is closed promptly" test $((SECONDS - start)) -lt 5
+    if stop_server; then ok "serve with TLS stops"; else bad "serve with TLS stops"; fi
+  else
+    bad "serve --tls-cert/--tls-key starts"
+  fi
+else
+  echo "SKIP: HTTPS cases (no openssl command)"
+fi
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -1,11 +1,13 @@
 // trackhouse: the command-line entry point.
 //
 //   trackhouse serve   [--data DIR] [--listen HOST:PORT] [--config FILE]
+//                      [--tls-cert FILE --tls-key FILE] [--insecure]
 //   trackhouse migrate (--data DIR | --url URL) [--config FILE] MIGRATIONS_DIR
 //   trackhouse query   (--data DIR | --url URL) [--config FILE] [--format NAME] [SQL]
 //   trackhouse version
 //
 // Exceptions of CLI11 are handled here, at the edge; everything below reports Status.
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -43,6 +46,11 @@ struct Flags {
   std::string url;
   std::string listen;
   std::string format;
+  // serve: TLS certificate chain and key (PEM), and whether an open non-loopback listener
+  // without API keys is wanted.
+  std::string tls_cert;
+  std::string tls_key;
+  bool insecure = false;
 };
 
 void PrintError(std::string_view command, const Status& st) {
@@ -93,9 +101,47 @@ Result<std::unique_ptr<SqlTarget>> OpenTarget(const Flags& flags, const AppConfi
       "--url URL (a running server)");
 }
 
+// Whether `host` (a listen address) is reachable only from this machine: 127.0.0.0/8, ::1
+// (also as ::ffff:127.x.x.x) or "localhost".
+bool IsLoopback(const std::string& host) {
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) != 1) return false;
+  if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+}
+
+// serve's own checks and flags on top of the configuration.
+Status ApplyServeFlags(const Flags& flags, AppConfig* config) {
+  server::ServerOptions& s = config->server;
+  if (!flags.tls_cert.empty()) s.tls_cert_file = flags.tls_cert;
+  if (!flags.tls_key.empty()) s.tls_key_file = flags.tls_key;
+  if (s.tls_cert_file.empty() != s.tls_key_file.empty()) {
+    return Status::InvalidArgument(
+        "TLS needs both a certificate and a private key: give --tls-cert and --tls-key (or "
+        "[server] tls_cert and tls_key) together");
+  }
+  if (s.access.keys.empty() && !IsLoopback(s.host)) {
+    if (!flags.insecure) {
+      return Status::InvalidArgument(fmt::format(
+          "refusing to listen on {}: no API keys are configured, so anyone who can reach this "
+          "address could read and write every table. Configure keys ([[keys]] in the config "
+          "file), listen on a loopback address (127.0.0.1, ::1, localhost), or pass --insecure "
+          "to serve without keys anyway",
+          s.host));
+    }
+    spdlog::warn("--insecure: listening on {} without API keys; every request is allowed",
+                 s.host);
+  }
+  return Status::OK();
+}
+
 int Serve(const Flags& flags) {
   AppConfig config;
   Status st = BuildConfig(flags, &config);
+  if (st.ok()) st = ApplyServeFlags(flags, &config);
   if (!st.ok()) {
     PrintError("serve", st);
     return 2;
@@ -254,6 +300,14 @@ int Main(int argc, char** argv) {
   serve->add_option("--listen", flags.listen,
                     "Address to listen on, HOST:PORT (default "
                     "127.0.0.1:8124; port 0 picks a free port)");
+  // Checked in Serve (exit code 2 when only one is given; Start names an unreadable file).
+  serve->add_option("--tls-cert", flags.tls_cert,
+                    "Serve HTTPS with this PEM certificate chain (needs --tls-key)");
+  serve->add_option("--tls-key", flags.tls_key,
+                    "Unencrypted PEM private key of --tls-cert (needs --tls-cert)");
+  serve->add_flag("--insecure", flags.insecure,
+                  "Allow listening on a non-loopback address without API keys (every request "
+                  "is then allowed)");
   add_config(serve);
 
   std::string migrations_dir;

@@ -20,6 +20,7 @@
 
 #include "common/metrics.h"
 #include "server/router.h"
+#include "server/tls.h"
 #include "server/worker_pool.h"
 
 namespace trackhouse::server {
@@ -40,7 +41,26 @@ struct ServerMetrics {
       "Malformed HTTP requests: bad request line/headers, oversized headers, broken chunking");
   metrics::Counter& timeouts = metrics::GetCounter(
       "trackhouse_http_timeouts_total",
-      "Requests abandoned because the client stopped sending or receiving (io_timeout_ms)");
+      "Requests abandoned because the client stopped sending or receiving, or was too slow "
+      "(io_timeout_ms, header_timeout_ms, min_body_bytes_per_second)");
+  metrics::Counter& header_timeouts = metrics::GetCounter(
+      "trackhouse_http_header_timeouts_total",
+      "Requests answered 408 because their request line and headers did not arrive within "
+      "header_timeout_ms (slow or stalled clients)");
+  metrics::Counter& slow_bodies = metrics::GetCounter(
+      "trackhouse_http_slow_bodies_total",
+      "Request bodies cut off (408) because they arrived slower than "
+      "min_body_bytes_per_second");
+  metrics::Counter& tls_handshake_errors = metrics::GetCounter(
+      "trackhouse_http_tls_handshake_errors_total",
+      "TLS connections closed because the handshake failed (e.g. plain HTTP sent to the TLS "
+      "port) or did not finish within header_timeout_ms");
+  metrics::Counter& cors_preflights = metrics::GetCounter(
+      "trackhouse_http_cors_preflights_total",
+      "CORS preflight requests (OPTIONS with Access-Control-Request-Method) answered 204");
+  metrics::Counter& cors_rejected = metrics::GetCounter(
+      "trackhouse_http_cors_rejected_total",
+      "CORS preflight requests refused with 403 because their Origin is not in cors_origins");
   metrics::Counter& connections_total =
       metrics::GetCounter("trackhouse_http_connections_accepted_total", "TCP connections accepted");
   metrics::Counter& connections_rejected =
@@ -67,12 +87,55 @@ ServerMetrics& M() {
   return *m;
 }
 
-// A Beast SyncReadStream/SyncWriteStream over a connected socket's descriptor. Every read or
-// write waits at most `timeout_ms` for progress (poll), so a silent peer cannot hold a worker
-// thread forever. Used by one thread at a time.
+using SteadyClock = std::chrono::steady_clock;
+
+// A Beast SyncReadStream/SyncWriteStream over a connected socket's descriptor, in clear or
+// through the connection's TlsSession. Every wait for the socket ends after `timeout_ms`
+// without progress, so a silent peer cannot hold a worker thread forever; a deadline
+// (SetDeadline: the request line and headers) and a minimum read rate (RequireReadRate: the
+// body) end waits earlier. Each ends the operation with beast::error::timeout and says which
+// bound it was. Used by one thread at a time.
 class TimedFdStream {
  public:
-  TimedFdStream(int fd, int timeout_ms) : fd_(fd), timeout_ms_(timeout_ms) {}
+  TimedFdStream(int fd, int timeout_ms, TlsSession* tls)
+      : fd_(fd), timeout_ms_(timeout_ms), tls_(tls) {}
+
+  // Waits end at `deadline` too (deadline_passed()).
+  void SetDeadline(SteadyClock::time_point deadline) { deadline_ = deadline; }
+  void ClearDeadline() { deadline_.reset(); }
+  bool deadline_passed() const { return deadline_passed_; }
+
+  // From now on the time spent waiting for bytes to read may reach `grace_ms`, and beyond it
+  // one second per `bytes_per_second` bytes read (`already`: bytes received before); a read
+  // that would wait longer fails (too_slow()). 0 bytes per second: no bound.
+  void RequireReadRate(uint64_t bytes_per_second, int grace_ms, uint64_t already) {
+    min_rate_ = bytes_per_second;
+    grace_ms_ = grace_ms;
+    rate_bytes_ = already;
+    waited_ = {};
+  }
+  bool too_slow() const { return too_slow_; }
+  // Bytes read and milliseconds spent waiting for them since RequireReadRate.
+  uint64_t rate_bytes() const { return rate_bytes_; }
+  int64_t waited_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(waited_).count();
+  }
+
+  // The server side of the TLS handshake (nothing in clear).
+  void Handshake(beast::error_code& ec) {
+    ec = {};
+    if (tls_ == nullptr) return;
+    while (true) {
+      TlsStep step = tls_->Handshake();
+      if (step == TlsStep::kDone) return;
+      if (step == TlsStep::kClosed || step == TlsStep::kFailed) {
+        ec = step == TlsStep::kClosed ? beast::error_code(asio::error::eof)
+                                      : beast::error_code(asio::error::connection_reset);
+        return;
+      }
+      if (!Wait(step == TlsStep::kWantWrite ? POLLOUT : POLLIN, /*reading=*/false, ec)) return;
+    }
+  }
 
   template <class MutableBufferSequence>
   size_t read_some(const MutableBufferSequence& buffers, beast::error_code& ec) {
@@ -113,33 +176,98 @@ class TimedFdStream {
   size_t Io(void* data, size_t size, bool write, beast::error_code& ec) {
     ec = {};
     while (true) {
-      ssize_t n = write ? ::send(fd_, data, size, MSG_DONTWAIT | MSG_NOSIGNAL)
-                        : ::recv(fd_, data, size, MSG_DONTWAIT);
-      if (n > 0) return static_cast<size_t>(n);
-      if (n == 0 && !write) {
-        ec = asio::error::eof;
-        return 0;
+      short wait_for = write ? POLLOUT : POLLIN;
+      if (tls_ != nullptr) {
+        size_t n = 0;
+        TlsStep step = write ? tls_->Write(data, size, &n) : tls_->Read(data, size, &n);
+        if (step == TlsStep::kDone) return Moved(n, write);
+        if (step == TlsStep::kClosed) {
+          ec = write ? beast::error_code(asio::error::broken_pipe)
+                     : beast::error_code(asio::error::eof);
+          return 0;
+        }
+        if (step == TlsStep::kFailed) {
+          ec = asio::error::connection_reset;
+          return 0;
+        }
+        wait_for = step == TlsStep::kWantWrite ? POLLOUT : POLLIN;
+      } else {
+        ssize_t n = write ? ::send(fd_, data, size, MSG_DONTWAIT | MSG_NOSIGNAL)
+                          : ::recv(fd_, data, size, MSG_DONTWAIT);
+        if (n > 0) return Moved(static_cast<size_t>(n), write);
+        if (n == 0 && !write) {
+          ec = asio::error::eof;
+          return 0;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+          ec = beast::error_code(errno, boost::system::system_category());
+          return 0;
+        }
       }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-        ec = beast::error_code(errno, boost::system::system_category());
-        return 0;
-      }
-      pollfd p{fd_, static_cast<short>(write ? POLLOUT : POLLIN), 0};
-      int r = ::poll(&p, 1, timeout_ms_);
-      if (r == 0) {
-        ec = beast::error::timeout;
-        return 0;
-      }
-      if (r < 0 && errno != EINTR) {
-        ec = beast::error_code(errno, boost::system::system_category());
-        return 0;
+      if (!Wait(wait_for, /*reading=*/!write, ec)) return 0;
+    }
+  }
+
+  size_t Moved(size_t n, bool write) {
+    if (!write) rate_bytes_ += n;
+    return n;
+  }
+
+  enum class Bound { kIo, kDeadline, kRate };
+
+  // Waits until the socket is ready for `events`; false (ec set) at a bound or on an error.
+  bool Wait(short events, bool reading, beast::error_code& ec) {
+    SteadyClock::time_point start = SteadyClock::now();
+    int64_t wait_ms = timeout_ms_;
+    Bound bound = Bound::kIo;
+    if (deadline_) {
+      // Rounded up: a wait never ends just before the deadline only to wait 0 ms again.
+      int64_t left = std::chrono::ceil<std::chrono::milliseconds>(*deadline_ - start).count();
+      if (left < wait_ms) {
+        wait_ms = left;
+        bound = Bound::kDeadline;
       }
     }
+    bool rated = reading && min_rate_ > 0;
+    if (rated) {
+      int64_t allowed = std::max<int64_t>(grace_ms_, rate_bytes_ * 1000 / min_rate_);
+      int64_t left = allowed - waited_ms();
+      if (left < wait_ms) {
+        wait_ms = left;
+        bound = Bound::kRate;
+      }
+    }
+    if (wait_ms <= 0) return Expire(bound, ec);
+    pollfd p{fd_, events, 0};
+    int r = ::poll(&p, 1, static_cast<int>(wait_ms));
+    int poll_errno = errno;
+    if (rated) waited_ += SteadyClock::now() - start;
+    if (r == 0) return Expire(bound, ec);
+    if (r < 0 && poll_errno != EINTR) {
+      ec = beast::error_code(poll_errno, boost::system::system_category());
+      return false;
+    }
+    return true;
+  }
+
+  bool Expire(Bound bound, beast::error_code& ec) {
+    if (bound == Bound::kDeadline) deadline_passed_ = true;
+    if (bound == Bound::kRate) too_slow_ = true;
+    ec = beast::error::timeout;
+    return false;
   }
 
   int fd_;
   int timeout_ms_;
+  TlsSession* tls_;  // null: clear text
+  std::optional<SteadyClock::time_point> deadline_;
+  bool deadline_passed_ = false;
+  uint64_t min_rate_ = 0;  // 0: reads have no minimum rate
+  int64_t grace_ms_ = 0;
+  uint64_t rate_bytes_ = 0;
+  SteadyClock::duration waited_{};
+  bool too_slow_ = false;
 };
 
 // Pulls the body of the request being served out of the Beast parser in chunks.
@@ -147,16 +275,24 @@ class ParserBodyReader final : public BodyReader {
  public:
   ParserBodyReader(TimedFdStream* stream, beast::flat_buffer* buffer,
                    http::request_parser<http::buffer_body>* parser, bool expect_continue,
-                   size_t chunk_bytes)
+                   size_t chunk_bytes, uint64_t min_bytes_per_second, int grace_ms)
       : stream_(stream),
         buffer_(buffer),
         parser_(parser),
         expect_continue_(expect_continue),
-        chunk_bytes_(chunk_bytes) {}
+        chunk_bytes_(chunk_bytes),
+        min_bytes_per_second_(min_bytes_per_second),
+        grace_ms_(grace_ms) {}
 
   Result<std::string_view> Next(size_t max_bytes) override {
     if (!status_.ok()) return status_;
     if (done()) return std::string_view();
+    if (!rate_started_) {
+      // The body's clock starts when the handler first asks for it; what came with the
+      // headers counts as received.
+      rate_started_ = true;
+      stream_->RequireReadRate(min_bytes_per_second_, grace_ms_, buffer_->size());
+    }
     beast::error_code ec;
     if (expect_continue_ && !sent_continue_) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -209,10 +345,19 @@ class ParserBodyReader final : public BodyReader {
   bool failed() const { return !status_.ok(); }
   bool malformed() const { return malformed_; }
   bool timed_out() const { return timed_out_; }
+  // The body arrived slower than min_body_bytes_per_second (timed_out() too).
+  bool too_slow() const { return too_slow_; }
 
  private:
   Status Fail(const beast::error_code& ec) {
-    if (ec == beast::error::timeout) {
+    if (ec == beast::error::timeout && stream_->too_slow()) {
+      timed_out_ = true;
+      too_slow_ = true;
+      status_ = Status::Timeout(fmt::format(
+          "the request body arrives too slowly: {} bytes in {} ms of waiting, below "
+          "min_body_bytes_per_second ({})",
+          stream_->rate_bytes(), stream_->waited_ms(), min_bytes_per_second_));
+    } else if (ec == beast::error::timeout) {
       timed_out_ = true;
       status_ = Status::Timeout("timed out waiting for the request body");
     } else if (ec == http::error::partial_message || ec == http::error::end_of_stream ||
@@ -232,12 +377,16 @@ class ParserBodyReader final : public BodyReader {
   bool expect_continue_;
   bool sent_continue_ = false;
   size_t chunk_bytes_;
+  uint64_t min_bytes_per_second_;
+  int grace_ms_;
+  bool rate_started_ = false;
   std::vector<char> chunk_;
   bool length_known_ = false;  // reading a Content-Length body directly (Next)
   uint64_t remaining_ = 0;     // its bytes not read yet
   uint64_t bytes_read_ = 0;
   bool malformed_ = false;
   bool timed_out_ = false;
+  bool too_slow_ = false;
   Status status_;
 };
 
@@ -252,6 +401,52 @@ void SendAndClose(tcp::socket& socket, int status, std::string_view reason, std:
   beast::error_code ec;
   socket.shutdown(tcp::socket::shutdown_both, ec);
   socket.close(ec);
+}
+
+// CORS, answered by the transport so that it covers every route.
+constexpr std::string_view kCorsExposeHeaders =
+    "Retry-After, X-ClickHouse-Query-Id, X-ClickHouse-Summary";
+constexpr std::string_view kCorsAllowMethods = "POST, GET, OPTIONS";
+constexpr std::string_view kCorsAllowHeaders =
+    "Content-Type, Authorization, Idempotency-Key, X-Trackhouse-Token";
+constexpr std::string_view kCorsMaxAgeSeconds = "600";
+
+// The Access-Control-Allow-Origin of a request from `origin`: the origin itself when it is
+// listed (case-insensitively, a trailing '/' of a listed origin ignored), "*" when any origin
+// is; nullopt when it is not allowed.
+std::optional<std::string> CorsAllowedOrigin(const std::vector<std::string>& listed,
+                                             std::string_view origin) {
+  bool any = false;
+  for (std::string_view entry : listed) {
+    if (entry.size() > 1 && entry.back() == '/') entry.remove_suffix(1);
+    if (entry == "*") {
+      any = true;
+    } else if (beast::iequals(entry, origin)) {
+      return std::string(origin);
+    }
+  }
+  if (any) return std::string("*");
+  return std::nullopt;
+}
+
+// The answer to a preflight (OPTIONS with Access-Control-Request-Method): 204 with what the
+// browser may send for an allowed origin, 403 otherwise.
+HttpResponse CorsPreflight(const std::optional<std::string>& allowed, std::string_view origin) {
+  HttpResponse r;
+  r.headers.emplace_back("Vary", "Origin");
+  if (!allowed) {
+    M().cors_rejected.Add();
+    r.status = 403;
+    r.body = fmt::format("CORS: origin {} is not allowed (cors_origins)\n", origin);
+    return r;
+  }
+  M().cors_preflights.Add();
+  r.status = 204;
+  r.headers.emplace_back("Access-Control-Allow-Origin", *allowed);
+  r.headers.emplace_back("Access-Control-Allow-Methods", std::string(kCorsAllowMethods));
+  r.headers.emplace_back("Access-Control-Allow-Headers", std::string(kCorsAllowHeaders));
+  r.headers.emplace_back("Access-Control-Max-Age", std::string(kCorsMaxAgeSeconds));
+  return r;
 }
 
 struct ServerCore;
@@ -271,11 +466,19 @@ RouterOptions MakeRouterOptions(const ServerOptions& o) {
 // One client connection. Between requests it waits on its strand (io threads) for the next
 // request's first bytes; a request is then served on a worker thread, during which no
 // asynchronous operation is pending on the socket. `waiting_` is touched only on the strand;
-// `closed_` and the descriptor's shutdown/close only under `fd_mu_`.
+// `closed_` and the descriptor's shutdown/close only under `fd_mu_`. The TLS session (if any)
+// is used by whoever owns the connection at the time: the worker serving a request, or the
+// strand between requests.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(ServerCore* server, uint64_t id, tcp::socket socket)
-      : server_(server), id_(id), socket_(std::move(socket)), idle_timer_(socket_.get_executor()) {
+  // `tls`: the connection's TLS session over `socket`; null for clear text.
+  Connection(ServerCore* server, uint64_t id, tcp::socket socket,
+             std::unique_ptr<TlsSession> tls)
+      : server_(server),
+        id_(id),
+        socket_(std::move(socket)),
+        idle_timer_(socket_.get_executor()),
+        tls_(std::move(tls)) {
     beast::error_code ec;
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = fmt::format("{}:{}", ep.address().to_string(), ep.port());
@@ -300,8 +503,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void Dispatch();
   void Serve();
-  // Serves one request; true if the connection may carry another.
+  // Serves one request (after the TLS handshake on a new TLS connection); true if the
+  // connection may carry another.
   bool ServeOne(TimedFdStream& stream);
+  // The transport's own answer to a request whose headers did not arrive whole and in time.
+  void AnswerBadHeader(TimedFdStream& stream, const beast::error_code& ec);
   // Writes `response`; for a HEAD request only its header (with the body's Content-Length).
   void WriteResponse(TimedFdStream& stream, const HttpResponse& response, bool head,
                      bool keep_alive, bool* ok);
@@ -311,6 +517,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const uint64_t id_;
   tcp::socket socket_;
   asio::steady_timer idle_timer_;
+  const std::unique_ptr<TlsSession> tls_;
   beast::flat_buffer buffer_;
   std::string remote_;
   bool waiting_ = false;  // strand only
@@ -355,6 +562,7 @@ struct ServerCore {
   ServerOptions options;
   Router router;
   WorkerPool pool;
+  std::unique_ptr<TlsContext> tls;  // set by Start() when TLS is configured
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> io_threads;
@@ -376,7 +584,9 @@ void Connection::StartWait() {
     Close();
     return;
   }
-  if (buffer_.size() > 0) {  // a pipelined request is already buffered
+  // A pipelined request may already be buffered, by the parser or inside the TLS session
+  // (then the socket may have nothing more to read).
+  if (buffer_.size() > 0 || (tls_ != nullptr && tls_->HasPending())) {
     Dispatch();
     return;
   }
@@ -418,7 +628,13 @@ void Connection::Dispatch() {
     M().requests_rejected.Add();
     M().errors.Add();
     std::lock_guard lock(fd_mu_);
-    if (!closed_) {
+    if (!closed_ && tls_ != nullptr) {
+      // No clear-text answer can reach a TLS client, and an encrypted one may block.
+      closed_ = true;
+      beast::error_code ec;
+      socket_.shutdown(tcp::socket::shutdown_both, ec);
+      socket_.close(ec);
+    } else if (!closed_) {
       closed_ = true;
       SendAndClose(socket_, 503, "Service Unavailable",
                    fmt::format("trackhouse is serving max_concurrent_requests ({}) requests; "
@@ -432,7 +648,8 @@ void Connection::Dispatch() {
 void Connection::Serve() {
   bool keep = false;
   {
-    TimedFdStream stream(socket_.native_handle(), static_cast<int>(server_->options.io_timeout_ms));
+    TimedFdStream stream(socket_.native_handle(), static_cast<int>(server_->options.io_timeout_ms),
+                         tls_.get());
     keep = ServeOne(stream);
   }
   if (keep && !server_->stopping.load()) {
@@ -445,31 +662,33 @@ void Connection::Serve() {
 }
 
 bool Connection::ServeOne(TimedFdStream& stream) {
+  // The TLS handshake (on a new connection) and the request line and headers must all arrive
+  // within header_timeout_ms, however slowly their bytes trickle in.
+  stream.SetDeadline(SteadyClock::now() +
+                     std::chrono::milliseconds(server_->options.header_timeout_ms));
+  beast::error_code ec;
+  if (tls_ != nullptr && !tls_->handshake_done()) {
+    stream.Handshake(ec);
+    if (ec) {
+      // A peer that closes without a word (a port probe) is no error; anything else is, e.g.
+      // a plain-HTTP request sent to the TLS port.
+      if (ec != asio::error::eof) {
+        M().tls_handshake_errors.Add();
+        spdlog::debug("TLS handshake with {} failed: {}", remote_,
+                      stream.deadline_passed() ? "header_timeout_ms passed" : tls_->error());
+      }
+      return false;
+    }
+  }
   http::request_parser<http::buffer_body> parser;
   parser.header_limit(server_->options.max_request_header_bytes);
   parser.body_limit(boost::none);  // bodies stream; the insert path bounds what it holds
-  beast::error_code ec;
   http::read_header(stream, buffer_, parser, ec);
+  stream.ClearDeadline();
   if (ec) {
     if (ec == http::error::end_of_stream || ec == asio::error::eof) return false;  // peer closed
-    if (ec == beast::error::timeout) {
-      M().timeouts.Add();
-      return false;
-    }
     if (ec.category() == boost::system::system_category()) return false;  // reset etc.
-    M().requests.Add();
-    M().bad_requests.Add();
-    M().errors.Add();
-    HttpResponse bad;
-    bad.status = 400;
-    bad.body = ec == http::error::header_limit
-                   ? fmt::format(
-                         "Bad HTTP request: the request line and headers exceed "
-                         "max_request_header_bytes ({} bytes)\n",
-                         server_->options.max_request_header_bytes)
-                   : fmt::format("Bad HTTP request: {}\n", ec.message());
-    bool ok;
-    WriteResponse(stream, bad, /*head=*/false, /*keep_alive=*/false, &ok);
+    AnswerBadHeader(stream, ec);
     return false;
   }
   M().requests.Add();
@@ -488,12 +707,36 @@ bool Connection::ServeOne(TimedFdStream& stream) {
       beast::iequals(header[http::field::expect], "100-continue") && request.has_body;
   bool keep_alive = parser.keep_alive();
 
-  ParserBodyReader body(&stream, &buffer_, &parser, expect_continue,
-                        server_->options.read_chunk_bytes);
-  HttpResponse response = server_->router.Handle(request, &body);
+  const ServerOptions& options = server_->options;
+  ParserBodyReader body(&stream, &buffer_, &parser, expect_continue, options.read_chunk_bytes,
+                        options.min_body_bytes_per_second,
+                        static_cast<int>(options.io_timeout_ms));
+  std::string_view origin = request.Header("Origin");
+  bool cors = !options.cors_origins.empty() && !origin.empty();
+  std::optional<std::string> allowed_origin;
+  if (cors) allowed_origin = CorsAllowedOrigin(options.cors_origins, origin);
+  HttpResponse response;
+  if (cors && request.method == "OPTIONS" &&
+      !request.Header("Access-Control-Request-Method").empty()) {
+    response = CorsPreflight(allowed_origin, origin);
+  } else {
+    response = server_->router.Handle(request, &body);
+    if (cors) {
+      response.headers.emplace_back("Vary", "Origin");
+      if (allowed_origin) {
+        response.headers.emplace_back("Access-Control-Allow-Origin", *allowed_origin);
+        response.headers.emplace_back("Access-Control-Expose-Headers",
+                                      std::string(kCorsExposeHeaders));
+      }
+    }
+  }
   if (body.malformed()) {
     M().bad_requests.Add();
     response.status = 400;
+  }
+  if (body.too_slow()) {
+    M().slow_bodies.Add();
+    response.status = 408;
   }
   if (body.timed_out()) M().timeouts.Add();
   if (response.status >= 400) M().errors.Add();
@@ -501,10 +744,38 @@ bool Connection::ServeOne(TimedFdStream& stream) {
   // The connection can carry another request only if this one's body was read to its end.
   bool reusable =
       keep_alive && !response.close && body.done() && !body.failed() && !server_->stopping.load();
-  if (body.failed() && !body.malformed()) return false;  // the peer is gone or silent
+  // A peer that is gone or silent gets no answer; a malformed or too slow body gets one.
+  if (body.failed() && !body.malformed() && !body.too_slow()) return false;
   bool ok = false;
   WriteResponse(stream, response, header.method() == http::verb::head, reusable, &ok);
   return reusable && ok;
+}
+
+void Connection::AnswerBadHeader(TimedFdStream& stream, const beast::error_code& ec) {
+  M().requests.Add();
+  M().errors.Add();
+  HttpResponse bad;
+  if (ec == beast::error::timeout) {
+    // A slow or stalled client (slowloris): told so, then cut off.
+    M().timeouts.Add();
+    M().header_timeouts.Add();
+    bad.status = 408;
+    bad.body = fmt::format(
+        "Request timeout: the request line and headers did not arrive within "
+        "header_timeout_ms ({} ms)\n",
+        server_->options.header_timeout_ms);
+  } else {
+    M().bad_requests.Add();
+    bad.status = 400;
+    bad.body = ec == http::error::header_limit
+                   ? fmt::format(
+                         "Bad HTTP request: the request line and headers exceed "
+                         "max_request_header_bytes ({} bytes)\n",
+                         server_->options.max_request_header_bytes)
+                   : fmt::format("Bad HTTP request: {}\n", ec.message());
+  }
+  bool ok;
+  WriteResponse(stream, bad, /*head=*/false, /*keep_alive=*/false, &ok);
 }
 
 void Connection::WriteResponse(TimedFdStream& stream, const HttpResponse& response, bool head,
@@ -538,6 +809,7 @@ void Connection::Close() {
     std::lock_guard lock(fd_mu_);
     if (!closed_) {
       closed_ = true;
+      if (tls_ != nullptr) tls_->Shutdown();
       beast::error_code ec;
       socket_.shutdown(tcp::socket::shutdown_both, ec);
       socket_.close(ec);
@@ -570,12 +842,23 @@ void ServerCore::OnAccept(tcp::socket socket) {
   // the delayed ACK of the previous one (about 40 ms).
   beast::error_code nodelay_ec;
   socket.set_option(tcp::no_delay(true), nodelay_ec);
+  std::unique_ptr<TlsSession> session;
+  if (tls != nullptr) {
+    session = tls->NewSession(socket.native_handle());
+    if (session == nullptr) {
+      M().tls_handshake_errors.Add();
+      spdlog::warn("cannot start a TLS session (out of memory?); connection closed");
+      beast::error_code ec;
+      socket.close(ec);
+      return;
+    }
+  }
   std::shared_ptr<Connection> conn;
   {
     std::lock_guard lock(mu);
     if (conns.size() < options.max_connections) {
       uint64_t id = next_id++;
-      conn = std::make_shared<Connection>(this, id, std::move(socket));
+      conn = std::make_shared<Connection>(this, id, std::move(socket), std::move(session));
       conns.emplace(id, conn);
       M().open_connections.Add(1);
     }
@@ -583,6 +866,11 @@ void ServerCore::OnAccept(tcp::socket socket) {
   if (!conn) {
     M().connections_rejected.Add();
     M().errors.Add();
+    if (tls != nullptr) {  // a clear-text answer means nothing to a TLS client
+      beast::error_code ec;
+      socket.close(ec);
+      return;
+    }
     SendAndClose(socket, 503, "Service Unavailable",
                  fmt::format("trackhouse has max_connections ({}) connections open; retry "
                              "later\n",
@@ -609,6 +897,11 @@ Status Server::Start() {
     std::lock_guard lock(s.mu);
     if (s.started) return Status::Internal("Server::Start called twice");
     s.started = true;
+  }
+  if (!s.options.tls_cert_file.empty() || !s.options.tls_key_file.empty()) {
+    auto tls = TlsContext::Load(s.options.tls_cert_file, s.options.tls_key_file);
+    if (!tls.ok()) return tls.status();
+    s.tls = std::move(tls).value();
   }
   beast::error_code ec;
   std::string host = s.options.host == "localhost" ? "127.0.0.1" : s.options.host;
@@ -702,7 +995,8 @@ uint16_t Server::port() const { return impl_->bound_port; }
 std::string Server::url() const {
   const std::string& h = impl_->bound_host;
   bool v6 = h.find(':') != std::string::npos;
-  return fmt::format("http://{}{}{}:{}", v6 ? "[" : "", h, v6 ? "]" : "", impl_->bound_port);
+  return fmt::format("{}://{}{}{}:{}", impl_->tls != nullptr ? "https" : "http", v6 ? "[" : "", h,
+                     v6 ? "]" : "", impl_->bound_port);
 }
 
 }  // namespace trackhouse::server

@@ -13,7 +13,15 @@
 // bounded memory. Keep-alive, chunked bodies and `Expect: 100-continue` are supported.
 // Bounds: `max_connections` open connections (the next one gets 503 and is closed),
 // `max_concurrent_requests` requests in service (the next one gets 503 + Retry-After),
-// `max_request_header_bytes` of request line + headers (400 beyond).
+// `max_request_header_bytes` of request line + headers (400 beyond), `header_timeout_ms` for
+// the TLS handshake, request line and headers together (408 beyond: slowloris), and
+// `min_body_bytes_per_second` for a body that trickles in (408 beyond).
+//
+// TLS (tls_cert_file + tls_key_file, OpenSSL, TLS 1.2 or later): the handshake is done on the
+// worker serving the connection's first request; keep-alive connections then wait between
+// requests as clear ones do. CORS (cors_origins) is answered here, for every route: allowed
+// origins get Access-Control-* headers and preflights are answered 204 (403 for other
+// origins) without reaching the router.
 //
 // The Server does not own the storage or the query handler; both must outlive it.
 // Start()/Stop() may be called from any thread, once each; port() after Start().
@@ -83,8 +91,15 @@ struct ServerOptions {
   // Empty = no CORS headers.
   std::vector<std::string> cors_origins;
   // Longest time a client may take to send a request line and headers (slow clients are cut
-  // off, 408). Default 10 s.
+  // off, 408), counted from the first byte of the request; on a new TLS connection it covers
+  // the handshake too (a handshake that does not finish in time closes the connection).
+  // Default 10 s.
   uint32_t header_timeout_ms = 10000;
+  // Slowest request body accepted, averaged over the time spent waiting for its bytes: once
+  // io_timeout_ms of waiting have passed, a body that has not kept this rate is cut off (408),
+  // so a client sending a byte every few seconds cannot hold a worker for long. 0 = no
+  // minimum (only io_timeout_ms per read). Default 1024.
+  uint64_t min_body_bytes_per_second = 1024;
 };
 
 class Server {
@@ -96,7 +111,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and starts serving. IOError (with the address) if the address cannot be bound.
+  // Binds and starts serving. IOError (with the address) if the address cannot be bound;
+  // InvalidArgument naming the file if the TLS certificate or key cannot be read or parsed,
+  // or do not belong together (or only one of them is set).
   Status Start();
   // Stops accepting, lets in-flight requests finish (up to stop_timeout_ms, then shuts their
   // connections down), closes idle connections and joins every thread. Idempotent.
@@ -104,7 +121,7 @@ class Server {
 
   // The bound port (useful with port 0). 0 before Start().
   uint16_t port() const;
-  // "http://host:port".
+  // "http://host:port" ("https://..." with TLS).
   std::string url() const;
 
  private:
