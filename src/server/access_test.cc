@@ -4,7 +4,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace trackhouse::server {
 namespace {
@@ -204,6 +207,22 @@ TEST(AccessControlTest, BucketsAreKeptPerKey) {
   // A copy of a configured key shares its bucket (found by name).
   ApiKey copy = *access.FindKey(kReadKey);
   EXPECT_TRUE(access.TakeToken(copy, 0).has_value());
+}
+
+TEST(AccessControlTest, ConcurrentTakersShareOneBucket) {
+  AccessControl access(LimitedKey(/*rate=*/1, /*burst=*/100));
+  const ApiKey& key = *access.FindKey(kWriteKey);
+  std::atomic<int> allowed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        if (!access.TakeToken(key, 0).has_value()) allowed.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(allowed.load(), 100);
 }
 
 TEST(AccessControlTest, UnlimitedKeysAlwaysPass) {
