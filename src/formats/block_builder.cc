@@ -104,6 +104,13 @@ Status BlockBuilder::WriteConverted(size_t i, const types::Value& v) {
   return Written(i);
 }
 
+Status BlockBuilder::StringTooLong(size_t bytes) const {
+  return Status::InvalidArgument(
+      fmt::format("a string of {} bytes is longer than max_string_bytes ({})", bytes,
+                  options_.max_string_bytes),
+      ch::kTooLargeStringSize);
+}
+
 Status BlockBuilder::WriteStringSlow(size_t i, std::string_view s) {
   ColumnWriter& w = writers_[i];
   if (w.kind == WriterKind::kFixedString) {

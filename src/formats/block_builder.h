@@ -110,6 +110,7 @@ class BlockBuilder {
   ParsedBlock TakeBlock();
 
  private:
+  Status StringTooLong(size_t bytes) const;
   // Appends v to a ColumnVector<T> if it fits T; false (nothing appended) if not.
   template <typename T, typename V>
   static bool PushInteger(types::Column* c, V v) {
@@ -227,6 +228,10 @@ inline Status BlockBuilder::WriteDouble(size_t i, double v) {
 
 inline Status BlockBuilder::WriteString(size_t i, std::string_view s) {
   ColumnWriter& w = writers_[i];
+  if (options_.max_string_bytes != 0 && s.size() > options_.max_string_bytes &&
+      w.type->is_string_like()) {
+    return StringTooLong(s.size());
+  }
   switch (w.kind) {
     case WriterKind::kString:
       static_cast<types::ColumnString*>(w.data)->Append(s);

@@ -54,6 +54,20 @@ struct InputColumn {
   bool track_omitted = false;
 };
 
+// A row the parser skipped instead of failing (InputOptions::row_errors).
+struct RowError {
+  uint64_t index = 0;  // 0-based position of the row in the whole input, bad rows included
+  std::string column;  // the column the bad value was for; empty when not one column's fault
+  std::string reason;  // what was wrong, e.g. "Value 3000000000 is out of range for Int32"
+};
+
+// Rows skipped by a parser collecting errors. All are counted; the first `max_recorded` are kept.
+struct RowErrors {
+  std::vector<RowError> rows;
+  uint64_t count = 0;
+  size_t max_recorded = 100;
+};
+
 struct InputOptions {
   // Cut a block when it holds this many rows (ClickHouse's max_insert_block_size).
   size_t max_block_rows = 1048576;
@@ -64,6 +78,15 @@ struct InputOptions {
   bool skip_unknown_fields = false;
   // A single row larger than this many bytes of input is an error (bounds memory).
   size_t max_row_bytes = 16 << 20;
+  // Longest value written to a String, FixedString or LowCardinality column, bytes; a longer
+  // one is an error for its row. 0 = no bound beyond max_row_bytes.
+  size_t max_string_bytes = 0;
+  // JSONEachRow / JSONCompactEachRow (POST /track): when set, a row that cannot be stored (a
+  // value of the wrong type or out of range, an unknown or duplicate key, malformed JSON
+  // inside the row's brackets, a string too long) is skipped and described here, and parsing
+  // goes on. Errors that lose track of where rows begin and end (unbalanced brackets, a row
+  // beyond max_row_bytes, input ending inside a row) still fail the parse. Not owned.
+  RowErrors* row_errors = nullptr;
   // Source of now()/today() in the Values format. Null: Clock::Real(). Not owned.
   const Clock* clock = nullptr;
 };

@@ -78,11 +78,30 @@ class JsonRowsParser final : public StreamingParser {
   Status Syntax(std::string_view message) const {
     return builder_.RowError(ch::kCannotParseInputAssertionFailed, message);
   }
+  // The errors of one row: the error of the whole parse, with the parts a RowError records.
+  Status BadRow(int clickhouse_code, std::string_view message) {
+    bad_column_.clear();
+    bad_reason_ = message;
+    return builder_.RowError(clickhouse_code, message);
+  }
+  Status BadValue(size_t col, const Status& cause) {
+    bad_column_ = builder_.column(col).name;
+    bad_reason_ = cause.message();
+    return builder_.ColumnError(col, cause);
+  }
+  Status BadSyntax(std::string_view message) {
+    return BadRow(ch::kCannotParseInputAssertionFailed, message);
+  }
 
   const bool compact_;
   od::parser parser_;
   // A padded copy of the row being parsed, when it cannot be parsed in place (ParseRow).
   std::string row_copy_;
+  // Rows seen, skipped ones included (the index of a RowError).
+  uint64_t rows_seen_ = 0;
+  // What was wrong with the last bad row (BadRow, BadValue).
+  std::string bad_column_;
+  std::string bad_reason_;
   Top top_ = Top::kStart;
   // Scan state of the row being read, positions relative to the unconsumed input.
   bool in_row_ = false;
@@ -242,9 +261,24 @@ Status JsonRowsParser::ParseRow(const char* p, size_t len, size_t capacity) {
     p = row_copy_.data();
     capacity = row_copy_.size();
   }
+  const uint64_t index = rows_seen_++;
   od::document doc;
-  if (auto e = parser_.iterate(p, len, capacity).get(doc)) return Syntax(MalformedJsonText(e));
-  Status st = compact_ ? ParseArrayRow(doc) : ParseObjectRow(doc);
+  Status st;
+  if (auto e = parser_.iterate(p, len, capacity).get(doc)) {
+    st = BadSyntax(MalformedJsonText(e));
+  } else {
+    st = compact_ ? ParseArrayRow(doc) : ParseObjectRow(doc);
+  }
+  RowErrors* errors = options().row_errors;
+  if (!st.ok() && errors != nullptr) {
+    // The row's extent is known (ScanRow found its closing bracket): skip it, note why.
+    builder_.AbortRow();
+    if (errors->rows.size() < errors->max_recorded) {
+      errors->rows.push_back({index, bad_column_, bad_reason_});
+    }
+    ++errors->count;
+    return Status::OK();
+  }
   if (!st.ok()) return st;
   builder_.FinishRow();
   return Status::OK();
@@ -252,11 +286,11 @@ Status JsonRowsParser::ParseRow(const char* p, size_t len, size_t capacity) {
 
 Status JsonRowsParser::ParseObjectRow(od::document& doc) {
   od::object obj;
-  if (auto e = doc.get_object().get(obj)) return Syntax(MalformedJsonText(e));
+  if (auto e = doc.get_object().get(obj)) return BadSyntax(MalformedJsonText(e));
   size_t expected = 0;
   for (auto field_result : obj) {
     // Used in place: copying simdjson's small structs costs store-forwarding stalls here.
-    if (auto e = field_result.error()) return Syntax(MalformedJsonText(e));
+    if (auto e = field_result.error()) return BadSyntax(MalformedJsonText(e));
     od::field& field = field_result.value_unsafe();
     // The key in place when it has no escapes (almost always), else unescaped by simdjson.
     const char* raw_key = field.key().raw();
@@ -264,22 +298,22 @@ Status JsonRowsParser::ParseObjectRow(od::document& doc) {
     while (*key_end != '"' && *key_end != '\\') ++key_end;
     std::string_view key(raw_key, static_cast<size_t>(key_end - raw_key));
     if (*key_end == '\\') {
-      if (auto e = field.unescaped_key().get(key)) return Syntax(MalformedJsonText(e));
+      if (auto e = field.unescaped_key().get(key)) return BadSyntax(MalformedJsonText(e));
     }
     int col = Lookup(key, expected);
     if (col < 0) {
       if (options().skip_unknown_fields) continue;
-      return builder_.RowError(
+      return BadRow(
           ch::kIncorrectData,
           fmt::format("Unknown field found while parsing JSONEachRow format: {}", key));
     }
     if (builder_.IsSet(col)) {
-      return builder_.RowError(
+      return BadRow(
           ch::kIncorrectData,
           fmt::format("Duplicate field found while parsing JSONEachRow format: {}", key));
     }
     Status st = ReadValue(col, field.value());
-    if (!st.ok()) return builder_.ColumnError(col, st);
+    if (!st.ok()) return BadValue(col, st);
     expected = col + 1;
   }
   return Status::OK();
@@ -287,22 +321,22 @@ Status JsonRowsParser::ParseObjectRow(od::document& doc) {
 
 Status JsonRowsParser::ParseArrayRow(od::document& doc) {
   od::array arr;
-  if (auto e = doc.get_array().get(arr)) return Syntax(MalformedJsonText(e));
+  if (auto e = doc.get_array().get(arr)) return BadSyntax(MalformedJsonText(e));
   size_t n = builder_.num_columns();
   size_t col = 0;
   for (auto elem_result : arr) {
-    if (auto e = elem_result.error()) return Syntax(MalformedJsonText(e));
+    if (auto e = elem_result.error()) return BadSyntax(MalformedJsonText(e));
     od::value& value = elem_result.value_unsafe();
     if (col == n) {
-      return builder_.RowError(ch::kIncorrectNumberOfColumns,
+      return BadRow(ch::kIncorrectNumberOfColumns,
                                fmt::format("more than {} values in the row", n));
     }
     Status st = ReadValue(col, value);
-    if (!st.ok()) return builder_.ColumnError(col, st);
+    if (!st.ok()) return BadValue(col, st);
     ++col;
   }
   if (col != n) {
-    return builder_.RowError(ch::kIncorrectNumberOfColumns,
+    return BadRow(ch::kIncorrectNumberOfColumns,
                              fmt::format("expected {} values, found {}", n, col));
   }
   return Status::OK();

@@ -194,6 +194,33 @@ TEST(JsonEachRowTest, UnknownFieldIsAnErrorNamingIt) {
             "bogus");
 }
 
+TEST(JsonEachRowTest, CollectedRowErrorsSkipBadRowsAndKeepParsing) {
+  RowErrors errors;
+  errors.max_recorded = 2;
+  InputOptions opts;
+  opts.row_errors = &errors;
+  opts.max_string_bytes = 4;
+  Parsed p = ParseAll("JSONEachRow", {Col("a", "Int32"), Col("s", "String")},
+                      "{\"a\":1}\n{\"a\":\"x\"}\n{\"a\":2,\"s\":\"toolong\"}\n"
+                      "{\"a\":3,\"b\":1}\n{\"a\":4,\"s\":\"ok\"}\n",
+                      opts);
+  ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+  EXPECT_EQ(p.rows, 2u);  // rows 0 and 4; the three between are skipped
+  ASSERT_EQ(p.blocks.size(), 1u);
+  EXPECT_EQ(p.blocks[0].block.at(0).column->GetValue(1).AsInt(), 4);
+  EXPECT_EQ(errors.count, 3u);
+  ASSERT_EQ(errors.rows.size(), 2u);  // max_recorded
+  EXPECT_EQ(errors.rows[0].index, 1u);
+  EXPECT_EQ(errors.rows[0].column, "a");
+  EXPECT_EQ(errors.rows[1].index, 2u);
+  EXPECT_EQ(errors.rows[1].column, "s");
+  EXPECT_EQ(errors.rows[1].reason, "a string of 7 bytes is longer than max_string_bytes (4)");
+  // Losing the row framing still fails the whole parse.
+  RowErrors more;
+  opts.row_errors = &more;
+  EXPECT_FALSE(ParseAll("JSONEachRow", {Col("a", "Int32")}, "{\"a\":1}\n{\"a\":", opts).status.ok());
+}
+
 TEST(JsonEachRowTest, SkipUnknownFieldsIgnoresThemWithAnyValue) {
   InputOptions opts;
   opts.skip_unknown_fields = true;

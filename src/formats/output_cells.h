@@ -38,10 +38,9 @@ std::unique_ptr<Cell> MakeCell(const types::Column& column, const types::DataTyp
                                Dialect dialect, const OutputOptions& options,
                                bool validate_utf8 = false);
 
-// String quoting of the CSV and JSON dialects, for header lines (names, types) and the cells.
-// (TSV escaping is types::AppendEscapedText.)
+// String quoting of the CSV dialect, for header lines (names, types) and the cells (JSON's,
+// AppendJsonString, is in output_format.h; TSV escaping is types::AppendEscapedText).
 void AppendCsvQuoted(std::string_view s, std::string* out);
-void AppendJsonString(std::string_view s, bool validate_utf8, std::string* out);
 
 template <typename T>
 void AppendInt(T v, std::string* out) {

@@ -106,4 +106,8 @@ Result<std::unique_ptr<OutputFormat>> MakeOutputFormat(std::string_view name,
 // inf, -inf, nan. Exposed for tests and other writers.
 void AppendClickHouseFloat(double x, bool is_float32, std::string* out);
 
+// Appends `s` as a JSON string literal (quoted, escaped as ClickHouse's JSON formats escape).
+// `validate_utf8`: replace invalid UTF-8 by U+FFFD, one per run of bad bytes.
+void AppendJsonString(std::string_view s, bool validate_utf8, std::string* out);
+
 }  // namespace trackhouse::formats

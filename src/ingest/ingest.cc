@@ -146,6 +146,17 @@ class InsertStreamImpl final : public InsertStream {
     return status_ = Store(std::move(shaped).value());
   }
 
+  uint64_t rows_staged() const override { return staged_rows_; }
+  Status Commit() override {
+    if (!status_.ok()) return status_;
+    if (!staged_ || !finished_) return Status::Internal("InsertStream::Commit before Finish");
+    if (held_.empty()) return Status::OK();
+    types::Block all = held_.size() == 1 ? std::move(held_[0]) : types::Concat(held_);
+    held_.clear();
+    staged_rows_ = 0;
+    return status_ = Store(std::move(all));
+  }
+
   uint64_t rows_written() const override { return rows_; }
   uint64_t bytes_written() const override { return bytes_; }
   const std::string& table_name() const override { return table_name_; }
@@ -200,6 +211,9 @@ class InsertStreamImpl final : public InsertStream {
   std::vector<Step> steps_;
   Status status_;
   bool finished_ = false;
+  bool staged_ = false;
+  std::vector<types::Block> held_;  // staged blocks, shaped, waiting for Commit
+  uint64_t staged_rows_ = 0;
   uint64_t rows_ = 0;
   uint64_t bytes_ = 0;
 };
@@ -264,7 +278,13 @@ Status InsertStreamImpl::Init(storage::Storage* storage, const std::string& data
     in.type = c->type;
     ParsedColumn pc;
     pc.def = c;
-    if (c->default_kind == storage::DefaultKind::kDefault && !c->default_expr.empty()) {
+    auto given = std::find_if(options.omitted_values.begin(), options.omitted_values.end(),
+                              [&](const auto& ov) { return ov.first == c->name; });
+    if (given != options.omitted_values.end()) {
+      auto v = types::ConvertValue(given->second, *c->type);
+      if (!v.ok()) return v.status().WithContext(fmt::format("column {}", c->name));
+      in.default_value = std::move(v).value();
+    } else if (c->default_kind == storage::DefaultKind::kDefault && !c->default_expr.empty()) {
       TH_ASSIGN_OR_RETURN(DefaultExpr d, CompileDefault(*c, schema, now_micros));
       if (d.constant) {
         in.default_value = *d.constant;
@@ -333,6 +353,9 @@ Status InsertStreamImpl::Init(storage::Storage* storage, const std::string& data
   parser_options.max_block_rows = std::max<size_t>(1, options.max_insert_block_size);
   parser_options.skip_unknown_fields = options.skip_unknown_fields;
   parser_options.max_row_bytes = options.max_row_bytes;
+  parser_options.max_string_bytes = options.max_string_bytes;
+  parser_options.row_errors = options.row_errors;
+  staged_ = options.staged;
   auto parser = formats::MakeInputParser(format, std::move(inputs), parser_options);
   if (!parser.ok()) return parser.status();
   parser_ = std::move(parser).value();
@@ -342,6 +365,11 @@ Status InsertStreamImpl::Init(storage::Storage* storage, const std::string& data
 Status InsertStreamImpl::Drain() {
   while (parser_->HasBlock()) {
     TH_ASSIGN_OR_RETURN(types::Block block, Shape(parser_->TakeBlock()));
+    if (staged_) {
+      staged_rows_ += block.rows();
+      held_.push_back(std::move(block));
+      continue;
+    }
     TH_RETURN_IF_ERROR(Store(std::move(block)));
   }
   return Status::OK();

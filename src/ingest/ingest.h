@@ -23,11 +23,15 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
+#include "formats/input_format.h"
 #include "sql/ast.h"
 #include "storage/storage.h"
 #include "types/block.h"
+#include "types/value.h"
 
 namespace trackhouse::ingest {
 
@@ -41,6 +45,20 @@ struct IngestOptions {
   // insert, so that a body without row separators cannot grow memory without limit.
   // Default 64 MiB.
   size_t max_row_bytes = 64ull << 20;
+  // Longest string value, bytes; longer is an error for its row. 0 = unbounded.
+  size_t max_string_bytes = 0;
+  // JSON formats: skip rows that cannot be stored and describe them here instead of failing
+  // (formats::InputOptions::row_errors). Not owned.
+  formats::RowErrors* row_errors = nullptr;
+  // Values for rows that omit these columns, used instead of the column's DEFAULT (POST
+  // /track's actor context: userId, ip, userAgent from the request). Columns the table does
+  // not have, or that the insert does not read, are ignored; values are converted to the
+  // column's type (an error names the column).
+  std::vector<std::pair<std::string, types::Value>> omitted_values;
+  // Hold every block until Commit() instead of storing blocks as they fill; Commit stores them
+  // as one block, so the whole insert is all-or-nothing, also across a crash. The caller
+  // bounds the rows (POST /track's max_rows).
+  bool staged = false;
 };
 
 class InsertStream {
@@ -67,6 +85,11 @@ class InsertStream {
   // Ends the data: parses what is left and stores the last block. An insert with no rows
   // succeeds and stores nothing.
   virtual Status Finish() = 0;
+
+  // Staged streams: rows parsed and waiting for Commit().
+  virtual uint64_t rows_staged() const = 0;
+  // Staged streams, after Finish(): stores every staged row in one storage insert.
+  virtual Status Commit() = 0;
 
   // Rows and (in-memory) bytes stored so far, also after an error.
   virtual uint64_t rows_written() const = 0;

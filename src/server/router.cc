@@ -142,7 +142,8 @@ Router::Router(RouterOptions options, storage::Storage* storage, query::QueryHan
       start_micros_(clock_->MonotonicMicros()),
       display_name_(options_.display_name.empty() ? HostName() : options_.display_name),
       auth_(options_.users),
-      sessions_(options_.sessions, clock_) {}
+      sessions_(options_.sessions, clock_),
+      track_(options_.track, storage, clock_) {}
 
 HttpResponse Router::Handle(const HttpRequest& request, BodyReader* body) {
   const std::string& path = request.path;
@@ -175,6 +176,7 @@ HttpResponse Router::Handle(const HttpRequest& request, BodyReader* body) {
     }
     return HandleClickHouse(request, body);
   }
+  if (path.starts_with("/track/")) return HandleTrack(request, body);
   M().not_found.Add();
   HttpResponse r;
   r.status = 404;
@@ -184,6 +186,20 @@ HttpResponse Router::Handle(const HttpRequest& request, BodyReader* body) {
       "query argument) or GET /?query=...\n",
       path);
   return r;
+}
+
+HttpResponse Router::HandleTrack(const HttpRequest& request, BodyReader* body) {
+  TrackActor actor;
+  // The peer's address without its port ("1.2.3.4:5678", "[::1]:5678").
+  std::string_view remote = request.remote;
+  size_t colon = remote.rfind(':');
+  if (colon != std::string_view::npos) remote = remote.substr(0, colon);
+  if (remote.size() >= 2 && remote.front() == '[' && remote.back() == ']') {
+    remote = remote.substr(1, remote.size() - 2);
+  }
+  actor.ip = std::string(remote);
+  actor.user_agent = std::string(request.Header("User-Agent"));
+  return track_.Handle(request, body, std::string_view(request.path).substr(7), actor);
 }
 
 HttpResponse Router::HandleHealth() {

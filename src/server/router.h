@@ -33,6 +33,8 @@
 #include "server/auth.h"
 #include "server/http.h"
 #include "server/session.h"
+#include "server/track.h"
+#include "server/track_options.h"
 #include "storage/storage.h"
 
 namespace trackhouse::server {
@@ -56,6 +58,8 @@ struct RouterOptions {
   std::string display_name;
   // Time source for now() defaults, /health uptime and session expiry; nullptr = real clock.
   Clock* clock = nullptr;
+  // POST /track/<table>.
+  TrackOptions track;
 };
 
 class Router final : public HttpHandler {
@@ -68,6 +72,7 @@ class Router final : public HttpHandler {
   struct Context;
 
   HttpResponse HandleHealth();
+  HttpResponse HandleTrack(const HttpRequest& request, BodyReader* body);
   HttpResponse HandleClickHouse(const HttpRequest& request, BodyReader* raw_body);
   // Credentials, session, database and settings of a request.
   Status Prepare(const HttpRequest& request, Context* ctx);
@@ -82,6 +87,7 @@ class Router final : public HttpHandler {
   const std::string display_name_;
   const Authenticator auth_;
   SessionStore sessions_;
+  TrackHandler track_;
 };
 
 // A random (version 4) UUID in its text form, for query ids.

@@ -1,0 +1,251 @@
+#include "server/track.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "common/error_codes.h"
+#include "common/metrics.h"
+#include "formats/input_format.h"
+#include "formats/output_format.h"
+#include "ingest/ingest.h"
+#include "server/compression.h"
+#include "server/http_error.h"
+#include "sql/ast.h"
+
+namespace trackhouse::server {
+namespace {
+
+struct TrackMetrics {
+  metrics::Counter& requests =
+      metrics::GetCounter("trackhouse_track_requests_total", "POST /track requests");
+  metrics::Counter& accepted =
+      metrics::GetCounter("trackhouse_track_rows_accepted_total", "Rows stored through /track");
+  metrics::Counter& rejected = metrics::GetCounter(
+      "trackhouse_track_rows_rejected_total", "Rows /track refused (bad values, unknown keys)");
+  metrics::Counter& bad_requests = metrics::GetCounter(
+      "trackhouse_track_bad_requests_total",
+      "/track requests refused whole: malformed body, unknown table, bad rows without partial=1");
+  metrics::Counter& too_large = metrics::GetCounter(
+      "trackhouse_track_too_large_total", "/track requests over max_body_bytes or max_rows (413)");
+  metrics::Counter& pushed_back = metrics::GetCounter(
+      "trackhouse_track_backpressure_total",
+      "/track requests answered 503 because the store pushed back (log, memory or disk full)");
+  metrics::Counter& bytes =
+      metrics::GetCounter("trackhouse_track_body_bytes_total", "/track body bytes read");
+};
+
+TrackMetrics& M() {
+  static TrackMetrics* m = new TrackMetrics();
+  return *m;
+}
+
+void AppendJsonText(std::string_view s, std::string* out) {
+  formats::AppendJsonString(s, /*validate_utf8=*/true, out);
+}
+
+std::string RowsJson(const formats::RowErrors& errors) {
+  std::string out = "[";
+  for (size_t i = 0; i < errors.rows.size(); ++i) {
+    const formats::RowError& e = errors.rows[i];
+    if (i > 0) out.push_back(',');
+    out += fmt::format("{{\"index\":{},\"column\":", e.index);
+    AppendJsonText(e.column, &out);
+    out += ",\"reason\":";
+    AppendJsonText(e.reason, &out);
+    out.push_back('}');
+  }
+  out.push_back(']');
+  return out;
+}
+
+HttpResponse JsonResponse(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  r.body.push_back('\n');
+  return r;
+}
+
+// The media type of a Content-Type header, lower-cased, without parameters.
+std::string MediaType(std::string_view header) {
+  std::string_view t = header.substr(0, header.find(';'));
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+  std::string out(t);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool Truthy(const std::string* v) { return v != nullptr && (*v == "1" || *v == "true"); }
+
+// A failed store: push-back statuses are 503 with Retry-After, others 500.
+HttpResponse StoreError(const Status& s) {
+  HttpError e = ToHttpError(s);
+  if (e.retry_after_seconds > 0) {
+    M().pushed_back.Add();
+    HttpResponse r = TrackError(503, "UNAVAILABLE", s.message());
+    r.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
+    return r;
+  }
+  return TrackError(e.http_status >= 500 ? e.http_status : 500, "INTERNAL", s.message());
+}
+
+}  // namespace
+
+HttpResponse TrackError(int http_status, std::string_view code, std::string_view message) {
+  std::string body = "{\"error\":{\"code\":";
+  AppendJsonText(code, &body);
+  body += ",\"message\":";
+  AppendJsonText(message, &body);
+  body += "}}";
+  return JsonResponse(http_status, std::move(body));
+}
+
+TrackHandler::TrackHandler(TrackOptions options, storage::Storage* storage, Clock* clock)
+    : options_(std::move(options)), storage_(storage), clock_(clock) {}
+
+HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_body,
+                                  std::string_view table, const TrackActor& actor) {
+  M().requests.Add();
+  const int64_t now_micros = clock_->NowMicros();
+  auto bad = [&](int status, std::string_view code, std::string_view message) {
+    M().bad_requests.Add();
+    HttpResponse r = TrackError(status, code, message);
+    r.close = !raw_body->done();  // an unread body cannot be skipped: the connection ends
+    return r;
+  };
+  if (request.method != "POST") {
+    HttpResponse r = bad(405, "METHOD_NOT_ALLOWED", "/track takes POST");
+    r.headers.emplace_back("Allow", "POST, OPTIONS");
+    return r;
+  }
+  const std::string media = MediaType(request.Header("Content-Type"));
+  if (!media.empty() && media != "application/json" && media != "application/x-ndjson" &&
+      media != "text/plain") {
+    return bad(415, "UNSUPPORTED_MEDIA_TYPE",
+               fmt::format("Content-Type {} is not taken: send application/json, "
+                           "application/x-ndjson or text/plain",
+                           media));
+  }
+
+  sql::InsertStmt stmt;
+  size_t dot = table.find('.');
+  stmt.database = dot == std::string_view::npos ? "default" : std::string(table.substr(0, dot));
+  stmt.table = std::string(dot == std::string_view::npos ? table : table.substr(dot + 1));
+  if (stmt.database.empty() || stmt.table.empty() || stmt.table.find('/') != std::string::npos) {
+    return bad(404, "UNKNOWN_TABLE", fmt::format("'{}' is not a table name: POST /track/<table>",
+                                                 table));
+  }
+  auto schema = storage_->GetTable(stmt.database, stmt.table);
+  if (!schema.ok()) {
+    if (schema.status().code() == StatusCode::kNotFound) {
+      return bad(404, "UNKNOWN_TABLE",
+                 fmt::format("Table {}.{} does not exist", stmt.database, stmt.table));
+    }
+    return StoreError(schema.status());
+  }
+  stmt.source = sql::InsertStmt::Source::kFormat;
+  stmt.data_format = "JSONEachRow";
+
+  formats::RowErrors errors;
+  ingest::IngestOptions io;
+  io.max_insert_block_size = options_.max_rows + 1;
+  io.max_row_bytes = options_.max_body_bytes;
+  io.max_string_bytes = options_.max_string_bytes;
+  io.row_errors = &errors;
+  io.staged = true;
+  const std::string qualified = stmt.database + "." + stmt.table;
+  io.skip_unknown_fields =
+      Truthy(request.Param("input_format_skip_unknown_fields")) ||
+      std::any_of(options_.skip_unknown_fields_tables.begin(),
+                  options_.skip_unknown_fields_tables.end(), [&](const std::string& t) {
+                    return t == qualified || (stmt.database == "default" && t == stmt.table);
+                  });
+  // Actor context for the columns the table has.
+  auto actor_column = [&](const std::string& column, const std::optional<std::string>& value) {
+    if (!column.empty() && value && (*schema)->FindColumn(column) != nullptr) {
+      io.omitted_values.emplace_back(column, types::Value::String(*value));
+    }
+  };
+  actor_column(options_.user_id_column, actor.user_id);
+  actor_column(options_.ip_column,
+               actor.ip.empty() ? std::nullopt : std::optional<std::string>(actor.ip));
+  actor_column(options_.user_agent_column, actor.user_agent.empty()
+                                               ? std::nullopt
+                                               : std::optional<std::string>(actor.user_agent));
+
+  auto opened =
+      ingest::InsertStream::Open(storage_, stmt.database, stmt, "JSONEachRow", io, now_micros);
+  if (!opened.ok()) return bad(400, "BAD_REQUEST", opened.status().message());
+  ingest::InsertStream& stream = **opened;
+
+  auto encoding = ParseContentEncoding(request.Header("Content-Encoding"));
+  if (!encoding.ok()) return bad(415, "UNSUPPORTED_MEDIA_TYPE", encoding.status().message());
+  std::optional<InflatingBodyReader> inflating;
+  BodyReader* body = raw_body;
+  if (*encoding != ContentEncoding::kIdentity) {
+    inflating.emplace(raw_body, *encoding, 64 * 1024);
+    body = &*inflating;
+  }
+  while (true) {
+    auto chunk = body->Next(256 * 1024);
+    if (!chunk.ok()) {
+      HttpResponse r = bad(400, "BAD_REQUEST", chunk.status().message());
+      r.close = true;
+      return r;
+    }
+    if (chunk->empty()) break;
+    M().bytes.Add(static_cast<int64_t>(chunk->size()));
+    if (body->bytes_read() > options_.max_body_bytes) {
+      M().too_large.Add();
+      HttpResponse r = TrackError(
+          413, "PAYLOAD_TOO_LARGE",
+          fmt::format("the body is larger than max_body_bytes ({} bytes)", options_.max_body_bytes));
+      r.close = !raw_body->done();
+      return r;
+    }
+    Status fed = stream.Feed(*chunk);
+    if (!fed.ok()) return bad(400, "BAD_REQUEST", fed.message());
+  }
+  Status finished = stream.Finish();
+  if (!finished.ok()) return bad(400, "BAD_REQUEST", finished.message());
+
+  const uint64_t rows = stream.rows_staged() + errors.count;
+  if (rows > options_.max_rows) {
+    M().too_large.Add();
+    return TrackError(413, "PAYLOAD_TOO_LARGE",
+                      fmt::format("the request holds {} rows, more than max_rows ({})", rows,
+                                  options_.max_rows));
+  }
+  if (rows == 0) return bad(400, "BAD_REQUEST", "the body holds no rows");
+  const bool partial = Truthy(request.Param("partial"));
+  if (errors.count > 0) M().rejected.Add(static_cast<int64_t>(errors.count));
+  if (errors.count > 0 && !partial) {
+    M().bad_requests.Add();
+    std::string body_json = "{\"error\":{\"code\":\"BAD_ROWS\",\"message\":";
+    AppendJsonText(fmt::format("{} of {} rows cannot be stored; nothing was stored{}",
+                               errors.count, rows,
+                               errors.count > errors.rows.size()
+                                   ? fmt::format(" (the first {} are listed)", errors.rows.size())
+                                   : ""),
+                   &body_json);
+    body_json += ",\"rows\":" + RowsJson(errors) + "}}";
+    return JsonResponse(400, std::move(body_json));
+  }
+  const uint64_t accepted = stream.rows_staged();
+  Status committed = stream.Commit();
+  if (!committed.ok()) return StoreError(committed);
+  M().accepted.Add(static_cast<int64_t>(accepted));
+  std::string answer = fmt::format("{{\"accepted\":{}", accepted);
+  if (partial) answer += ",\"rejected\":" + RowsJson(errors);
+  answer.push_back('}');
+  return JsonResponse(200, std::move(answer));
+}
+
+}  // namespace trackhouse::server

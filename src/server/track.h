@@ -1,0 +1,54 @@
+// TrackHandler: POST /track/<table>, where web applications send events (docs/http-api.md,
+// "Tracking events"). One request is one JSON object, a JSON array of objects, or NDJSON; its
+// rows are validated against the table's columns and stored in one storage insert, so a
+// request is all-or-nothing, also across a crash. The reply comes once the rows are in the
+// durable log and synced:
+//
+//   200 {"accepted": n}                               stored
+//   200 {"accepted": n, "rejected": [...]}            ?partial=1: good rows stored, bad listed
+//   400 {"error": {"code": "BAD_ROWS", "message": ..., "rows": [{"index", "column", "reason"}]}}
+//   413 body or row count over the limits, 415 unsupported Content-Type, 404 unknown table,
+//   503 + Retry-After when the store pushes back (log or memory budget full, disk full).
+//
+// Actor context: where the table has the configured userId / ip / userAgent columns and a row
+// omits them, they are filled from the request (TrackActor), not from their DEFAULT.
+//
+// Thread-safe: Handle() is called from many worker threads at once. Does not own the storage.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "server/http.h"
+#include "server/track_options.h"
+#include "storage/storage.h"
+
+namespace trackhouse::server {
+
+// Who sent a request, for the table's actor columns.
+struct TrackActor {
+  std::optional<std::string> user_id;  // from a verified token or a trusted proxy's header
+  std::string ip;                      // the client's address
+  std::string user_agent;              // the User-Agent header
+};
+
+class TrackHandler {
+ public:
+  TrackHandler(TrackOptions options, storage::Storage* storage, Clock* clock);
+
+  // `table` is the path after "/track/": "t" (database `default`) or "db.t".
+  HttpResponse Handle(const HttpRequest& request, BodyReader* body, std::string_view table,
+                      const TrackActor& actor);
+
+ private:
+  const TrackOptions options_;
+  storage::Storage* const storage_;
+  Clock* const clock_;
+};
+
+// The JSON error body of /track and its status: {"error": {"code": ..., "message": ...}}.
+HttpResponse TrackError(int http_status, std::string_view code, std::string_view message);
+
+}  // namespace trackhouse::server
