@@ -679,6 +679,10 @@ bool Connection::ServeOne(TimedFdStream& stream) {
       }
       return false;
     }
+    // A client may open a connection before it has a request to send (browsers preconnect):
+    // until its request starts, it waits like an idle keep-alive connection, holding no worker.
+    pollfd readable{socket_.native_handle(), POLLIN, 0};
+    if (!tls_->HasPending() && ::poll(&readable, 1, 0) == 0) return true;
   }
   http::request_parser<http::buffer_body> parser;
   parser.header_limit(server_->options.max_request_header_bytes);

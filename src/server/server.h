@@ -14,12 +14,12 @@
 // Bounds: `max_connections` open connections (the next one gets 503 and is closed),
 // `max_concurrent_requests` requests in service (the next one gets 503 + Retry-After),
 // `max_request_header_bytes` of request line + headers (400 beyond), `header_timeout_ms` for
-// the TLS handshake, request line and headers together (408 beyond: slowloris), and
+// a TLS handshake, and for a request line and headers together (408 beyond: slowloris), and
 // `min_body_bytes_per_second` for a body that trickles in (408 beyond).
 //
 // TLS (tls_cert_file + tls_key_file, OpenSSL, TLS 1.2 or later): the handshake is done on the
-// worker serving the connection's first request; keep-alive connections then wait between
-// requests as clear ones do. CORS (cors_origins) is answered here, for every route: allowed
+// worker; a connection then waits for its first request, and between requests, as a clear
+// one does (asynchronously, up to keep_alive_timeout_ms). CORS (cors_origins) is answered here, for every route: allowed
 // origins get Access-Control-* headers and preflights are answered 204 (403 for other
 // origins) without reaching the router.
 //
@@ -91,8 +91,8 @@ struct ServerOptions {
   // Empty = no CORS headers.
   std::vector<std::string> cors_origins;
   // Longest time a client may take to send a request line and headers (slow clients are cut
-  // off, 408), counted from the first byte of the request; on a new TLS connection it covers
-  // the handshake too (a handshake that does not finish in time closes the connection).
+  // off, 408), counted from the first byte of the request. A new TLS connection's handshake
+  // gets as long (one that does not finish in time closes the connection).
   // Default 10 s.
   uint32_t header_timeout_ms = 10000;
   // Slowest request body accepted, averaged over the time spent waiting for its bytes: once

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "common/metrics.h"
 #include "server/server.h"
@@ -336,6 +337,36 @@ TEST_F(TlsTest, StalledHandshakeIsCutOffAtTheHeaderTimeout) {
   stalled.Send(std::string("\x16\x03\x01\x02\x00", 5));  // a ClientHello record header, no more
   EXPECT_TRUE(stalled.Closed(5000));
   EXPECT_GT(metrics::ValueOf("trackhouse_http_tls_handshake_errors_total"), before);
+}
+
+// After its handshake a connection with no request yet waits like an idle keep-alive one
+// (keep_alive_timeout_ms), not against the header timeout and not on a worker.
+TEST_F(TlsTest, ConnectionIdleAfterTheHandshakeIsServedLater) {
+  StopAll();
+  ServerOptions o = TlsOptions();
+  o.header_timeout_ms = 200;
+  StartAll(o);
+  TlsClient c(port_, cert_);
+  ASSERT_TRUE(c.connected()) << c.error();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // idle, not synchronization
+  Response r = c.Request("GET", "/ping");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "Ok.\n");
+}
+
+TEST_F(TlsTest, StalledHeadersOverTlsGet408) {
+  StopAll();
+  ServerOptions o = TlsOptions();
+  o.header_timeout_ms = 300;
+  StartAll(o);
+  int64_t before = metrics::ValueOf("trackhouse_http_header_timeouts_total");
+  TlsClient c(port_, cert_);
+  ASSERT_TRUE(c.connected()) << c.error();
+  ASSERT_TRUE(c.Send("GET /ping HTTP/1.1\r\nHost: x\r\n"));  // the blank line never comes
+  Response r = c.Read();
+  EXPECT_EQ(r.status, 408);
+  EXPECT_EQ(r.Header("Connection"), "close");
+  EXPECT_GT(metrics::ValueOf("trackhouse_http_header_timeouts_total"), before);
 }
 
 TEST_F(TlsTest, CurlTrustsTheCertificate) {
