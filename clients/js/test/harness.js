@@ -5,7 +5,7 @@
 // The binary is TRACKHOUSE_BINARY (set by ctest, clients/CMakeLists.txt), else build/trackhouse
 // of this checkout.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,16 +31,26 @@ export function makeDataDir() {
   return mkdtempSync(join(tmpdir(), 'trackhouse-js-tracker-'));
 }
 
+/** Removes a data directory and the configuration file serve() wrote beside it. */
 export function removeDir(dir) {
   rmSync(dir, { recursive: true, force: true });
+  rmSync(`${dir}.toml`, { force: true });
 }
 
 /**
- * Starts `trackhouse serve` on `dataDir` and 127.0.0.1:`port` (0: the server picks one) and
- * resolves when GET /ping answers. Returns { url, port, sql, stop }.
+ * Starts `trackhouse serve` on `dataDir` and 127.0.0.1:`port` (0: the server picks one), with
+ * `config` (TOML text, written to `<dataDir>.toml`) when given, and resolves when GET /ping
+ * answers. `adminKey`: the key of the configuration's key named "admin", which /ping and sql() present. Returns { url, port, sql, stop, output }.
  */
-export async function serve({ dataDir, port = 0 }) {
-  const child = spawn(binaryPath(), ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`], {
+export async function serve({ dataDir, port = 0, config = undefined, adminKey = undefined }) {
+  // With keys configured, /ping and SQL present an admin key the way ClickHouse clients do.
+  const headers = adminKey === undefined ? {} : { 'X-ClickHouse-User': 'admin', 'X-ClickHouse-Key': adminKey };
+  const args = ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`];
+  if (config !== undefined) {
+    writeFileSync(`${dataDir}.toml`, config);
+    args.push('--config', `${dataDir}.toml`);
+  }
+  const child = spawn(binaryPath(), args, {
     env: { ...process.env, TZ: 'UTC' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -84,13 +94,13 @@ export async function serve({ dataDir, port = 0 }) {
   }
   const url = `http://127.0.0.1:${boot.port}`;
   await waitFor(async () => {
-    const answer = await fetch(`${url}/ping`).catch(() => undefined);
+    const answer = await fetch(`${url}/ping`, { headers }).catch(() => undefined);
     return answer?.ok && (await answer.text()).trim() === 'Ok.';
   }, { what: `GET ${url}/ping`, timeoutMs: kBootMs });
 
   // Runs one statement through POST /; resolves to the answer's text, throws on non-200.
   const sql = async (statement) => {
-    const answer = await fetch(`${url}/`, { method: 'POST', body: statement });
+    const answer = await fetch(`${url}/`, { method: 'POST', headers, body: statement });
     const text = await answer.text();
     if (answer.status !== 200) throw new Error(`${statement}\n-> HTTP ${answer.status}: ${text}`);
     return text;
@@ -132,7 +142,7 @@ export async function waitFor(condition, { what = 'condition', timeoutMs = 15_00
 
 /**
  * A fetch for the tracker that sends every request to the real server and records it in
- * `requests` ({ at, url, headers, body, keepalive, status | error }). `intercept(record, send)`, when given,
+ * `requests` ({ at, url, headers, body, keepalive, status, answeredAt, retryAfter | error }). `intercept(record, send)`, when given,
  * decides the answer instead (e.g. send, then throw as if the answer was lost).
  */
 export function recordingFetch(requests, intercept) {
@@ -149,6 +159,8 @@ export function recordingFetch(requests, intercept) {
       try {
         const answer = await fetch(url, init);
         record.status = answer.status;
+        record.answeredAt = Date.now();
+        record.retryAfter = answer.headers.get('retry-after');
         return answer;
       } catch (error) {
         record.error = error;
