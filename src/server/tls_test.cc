@@ -199,6 +199,14 @@ class TlsTest : public ServerFixture {
     return o;
   }
 
+  // Restarts the fixture's server (TLS) with header_timeout_ms = `ms`.
+  void RestartWithHeaderTimeout(uint32_t ms) {
+    StopAll();
+    ServerOptions o = TlsOptions();
+    o.header_timeout_ms = ms;
+    StartAll(o);
+  }
+
   // Start() of a server with `options` on a free port (the fixture's own server keeps running).
   Status StartOther(ServerOptions options) {
     options.host = "127.0.0.1";
@@ -328,10 +336,7 @@ TEST_F(TlsTest, PlainHttpToTheTlsPortIsClosedPromptly) {
 }
 
 TEST_F(TlsTest, StalledHandshakeIsCutOffAtTheHeaderTimeout) {
-  StopAll();
-  ServerOptions o = TlsOptions();
-  o.header_timeout_ms = 300;
-  StartAll(o);
+  RestartWithHeaderTimeout(300);
   int64_t before = metrics::ValueOf("trackhouse_http_tls_handshake_errors_total");
   Client stalled(port_);
   stalled.Send(std::string("\x16\x03\x01\x02\x00", 5));  // a ClientHello record header, no more
@@ -342,10 +347,7 @@ TEST_F(TlsTest, StalledHandshakeIsCutOffAtTheHeaderTimeout) {
 // After its handshake a connection with no request yet waits like an idle keep-alive one
 // (keep_alive_timeout_ms), not against the header timeout and not on a worker.
 TEST_F(TlsTest, ConnectionIdleAfterTheHandshakeIsServedLater) {
-  StopAll();
-  ServerOptions o = TlsOptions();
-  o.header_timeout_ms = 200;
-  StartAll(o);
+  RestartWithHeaderTimeout(200);
   TlsClient c(port_, cert_);
   ASSERT_TRUE(c.connected()) << c.error();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // idle, not synchronization
@@ -355,10 +357,7 @@ TEST_F(TlsTest, ConnectionIdleAfterTheHandshakeIsServedLater) {
 }
 
 TEST_F(TlsTest, StalledHeadersOverTlsGet408) {
-  StopAll();
-  ServerOptions o = TlsOptions();
-  o.header_timeout_ms = 300;
-  StartAll(o);
+  RestartWithHeaderTimeout(300);
   int64_t before = metrics::ValueOf("trackhouse_http_header_timeouts_total");
   TlsClient c(port_, cert_);
   ASSERT_TRUE(c.connected()) << c.error();
