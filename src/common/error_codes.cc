@@ -168,6 +168,8 @@ std::string_view ErrorCodeName(int code) {
       return "QUERY_IS_TOO_LARGE";
     case 467:
       return "CANNOT_PARSE_BOOL";
+    case kQuotaExceeded:
+      return "QUOTA_EXCEEDED";
     case 497:
       return "ACCESS_DENIED";
   }

@@ -84,6 +84,7 @@ inline constexpr int kUnionAllResultStructuresMismatch = 258;
 
 // HTTP interface: settings, sessions, compression, authentication.
 inline constexpr int kUnknownOverflowMode = 145;
+inline constexpr int kQuotaExceeded = 201;
 inline constexpr int kWrongPassword = 193;
 inline constexpr int kRequiredPassword = 194;
 inline constexpr int kZlibInflateFailed = 354;

@@ -1,16 +1,19 @@
 #include "server/access.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "server/access_test_util.h"
+
 namespace trackhouse::server {
 namespace {
+
+using test_util::Base64Url;
+using test_util::HmacSha256;
 
 constexpr std::string_view kWriteKey = "write-key-0123456789abcdef";
 constexpr std::string_view kReadKey = "read-key-0123456789abcdef";
@@ -18,15 +21,7 @@ constexpr std::string_view kAdminKey = "admin-key-0123456789abcdef";
 constexpr std::string_view kSecret = "jwt-test-secret-of-32-characters";
 constexpr int64_t kNow = 1'800'000'000;  // 2027-01-15
 
-ApiKey Key(std::string name, std::string_view key, KeyRole role,
-           std::vector<std::string> tables = {}) {
-  ApiKey k;
-  k.name = std::move(name);
-  k.key = std::string(key);
-  k.role = role;
-  k.tables = std::move(tables);
-  return k;
-}
+using test_util::Key;
 
 AccessOptions WithKeys(std::vector<ApiKey> keys) {
   AccessOptions o;
@@ -348,37 +343,10 @@ TEST(AccessControlTest, TrustedUserHeaderOnlyFromTrustedProxies) {
 
 // ---- end-user tokens ----
 
-std::string Base64Url(std::string_view data) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : data) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(acc >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
-  return out;
-}
-
-std::string HmacSha256(std::string_view secret, std::string_view data) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &size);
-  return std::string(reinterpret_cast<char*>(mac), size);
-}
-
 // A JWT with the given header and payload JSON, signed with HS256 under `secret`.
 std::string Token(std::string_view payload, std::string_view secret = kSecret,
                   std::string_view header = R"({"alg":"HS256","typ":"JWT"})") {
-  std::string signed_part = Base64Url(header) + "." + Base64Url(payload);
-  return signed_part + "." + Base64Url(HmacSha256(secret, signed_part));
+  return test_util::SignedToken(payload, secret, header);
 }
 
 AccessOptions WithSecret(int64_t leeway = 30) {

@@ -73,6 +73,25 @@ Authenticator::Authenticator(std::vector<UserEntry> users) : users_(std::move(us
 }
 
 Result<std::string> Authenticator::Authenticate(const HttpRequest& request) const {
+  TH_ASSIGN_OR_RETURN(Credentials c, ReadCredentials(request));
+  const std::string& user = c.user;
+  const std::string& password = c.password;
+  // Every configured user is compared, so the time does not tell which names exist.
+  bool ok = false;
+  for (const UserEntry& u : users_) {
+    bool name_ok = ConstantTimeEquals(u.name, user);
+    bool password_ok = ConstantTimeEquals(u.password, password);
+    ok |= name_ok && password_ok;
+  }
+  if (!ok) {
+    return Failed(fmt::format(
+        "{}: Authentication failed: password is incorrect, or there is no user with such name",
+        user));
+  }
+  return user;
+}
+
+Result<Credentials> Authenticator::ReadCredentials(const HttpRequest& request) {
   std::string user(request.Header("X-ClickHouse-User"));
   std::string password(request.Header("X-ClickHouse-Key"));
   bool has_headers = !user.empty() || !password.empty();
@@ -110,20 +129,7 @@ Result<std::string> Authenticator::Authenticate(const HttpRequest& request) cons
     password = p != nullptr ? *p : "";
     if (user.empty()) return Failed("Got an empty user name from authentication via parameters");
   }
-
-  // Every configured user is compared, so the time does not tell which names exist.
-  bool ok = false;
-  for (const UserEntry& u : users_) {
-    bool name_ok = ConstantTimeEquals(u.name, user);
-    bool password_ok = ConstantTimeEquals(u.password, password);
-    ok |= name_ok && password_ok;
-  }
-  if (!ok) {
-    return Failed(fmt::format(
-        "{}: Authentication failed: password is incorrect, or there is no user with such name",
-        user));
-  }
-  return user;
+  return Credentials{std::move(user), std::move(password)};
 }
 
 }  // namespace trackhouse::server

@@ -31,6 +31,12 @@ struct UserEntry {
   std::string password;  // plain text, compared in constant time; empty = no password
 };
 
+// The user name and password a request presents, in whichever of the three forms.
+struct Credentials {
+  std::string user;
+  std::string password;
+};
+
 class Authenticator {
  public:
   // `users` empty: the single user `default` with an empty password.
@@ -38,6 +44,9 @@ class Authenticator {
 
   // The authenticated user's name, or AUTHENTICATION_FAILED.
   Result<std::string> Authenticate(const HttpRequest& request) const;
+  // The credentials as presented (user `default` and an empty password when none are), without
+  // checking them against the users; AUTHENTICATION_FAILED when forms are mixed or malformed.
+  static Result<Credentials> ReadCredentials(const HttpRequest& request);
 
  private:
   std::vector<UserEntry> users_;

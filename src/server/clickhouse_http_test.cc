@@ -402,16 +402,6 @@ TEST_F(ClickHouseHttpAuthTest, CredentialsAreChecked) {
 namespace trackhouse::server {
 namespace {
 
-// Hands statements to a handler installed after the server started (the engine needs the
-// fixture's storage).
-class ForwardingHandler final : public query::QueryHandler {
- public:
-  Result<query::QueryResult> Execute(const query::QueryRequest& r) override {
-    return target->Execute(r);
-  }
-  query::QueryHandler* target = nullptr;
-};
-
 class ClickHouseHttpEngineTest : public ServerFixture {
  protected:
   void SetUp() override {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <random>
 
@@ -19,6 +20,14 @@ namespace {
 struct RouterMetrics {
   metrics::Counter& not_found = metrics::GetCounter(
       "trackhouse_http_not_found_total", "Requests for a path that has no handler (404)");
+  metrics::Counter& key_failures = metrics::GetCounter(
+      "trackhouse_http_key_failures_total",
+      "Requests refused for a missing or unknown API key, or a bad end-user token");
+  metrics::Counter& access_denied = metrics::GetCounter(
+      "trackhouse_http_access_denied_total",
+      "Requests whose key's role or table list does not allow what they asked (403)");
+  metrics::Counter& rate_limited = metrics::GetCounter(
+      "trackhouse_http_rate_limited_total", "Requests refused by a key's rate limit (429)");
   metrics::Counter& queries = metrics::GetCounter(
       "trackhouse_http_queries_total", "Statements received over the ClickHouse HTTP interface");
   metrics::Counter& query_errors = metrics::GetCounter(
@@ -107,6 +116,11 @@ void CountErrorCode(int code) {
       .Add();
 }
 
+// Retry-After for a wait of `seconds`: whole seconds, at least 1.
+int64_t RetryAfterSeconds(double seconds) {
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(seconds)));
+}
+
 HttpResponse ErrorResponse(const Status& status, int* clickhouse_code) {
   HttpError e = ToHttpError(status);
   *clickhouse_code = e.clickhouse_code;
@@ -143,6 +157,7 @@ Router::Router(RouterOptions options, storage::Storage* storage, query::QueryHan
       display_name_(options_.display_name.empty() ? HostName() : options_.display_name),
       auth_(options_.users),
       sessions_(options_.sessions, clock_),
+      access_(options_.access),
       track_(options_.track, storage, clock_) {}
 
 HttpResponse Router::Handle(const HttpRequest& request, BodyReader* body) {
@@ -162,6 +177,15 @@ HttpResponse Router::Handle(const HttpRequest& request, BodyReader* body) {
       return r;
     }
     if (path == "/health") return HandleHealth();
+    if (access_.keys_configured()) {
+      HttpResponse refusal;
+      auto key = CheckKey(AccessControl::PresentedKey(request), &refusal);
+      if (!key.ok()) return refusal;
+      if (!access_.MayRead(**key)) {
+        return TrackError(403, "FORBIDDEN",
+                          fmt::format("key '{}' may not read /metrics", (*key)->name));
+      }
+    }
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics::RenderPrometheus();
@@ -189,17 +213,66 @@ HttpResponse Router::Handle(const HttpRequest& request, BodyReader* body) {
 }
 
 HttpResponse Router::HandleTrack(const HttpRequest& request, BodyReader* body) {
-  TrackActor actor;
-  // The peer's address without its port ("1.2.3.4:5678", "[::1]:5678").
-  std::string_view remote = request.remote;
-  size_t colon = remote.rfind(':');
-  if (colon != std::string_view::npos) remote = remote.substr(0, colon);
-  if (remote.size() >= 2 && remote.front() == '[' && remote.back() == ']') {
-    remote = remote.substr(1, remote.size() - 2);
+  std::string_view table = std::string_view(request.path).substr(7);
+  if (access_.keys_configured()) {
+    HttpResponse refusal;
+    auto key = CheckKey(AccessControl::PresentedKey(request), &refusal);
+    if (!key.ok()) return refusal;
+    size_t dot = table.find('.');
+    std::string_view db = dot == std::string_view::npos ? "default" : table.substr(0, dot);
+    std::string_view name = dot == std::string_view::npos ? table : table.substr(dot + 1);
+    if (!access_.MayWrite(**key, db, name)) {
+      M().access_denied.Add();
+      HttpResponse r = TrackError(
+          403, "FORBIDDEN", fmt::format("key '{}' may not write to {}.{}", (*key)->name, db, name));
+      r.close = !body->done();
+      return r;
+    }
   }
-  actor.ip = std::string(remote);
+  TrackActor actor;
+  actor.ip = access_.ClientIp(request);
   actor.user_agent = std::string(request.Header("User-Agent"));
-  return track_.Handle(request, body, std::string_view(request.path).substr(7), actor);
+  std::string_view token = request.Header("X-Trackhouse-Token");
+  if (token.empty()) {
+    if (const std::string* t = request.Param("token"); t != nullptr) token = *t;
+  }
+  if (!token.empty()) {
+    auto user = access_.UserFromToken(token, clock_->NowMicros() / 1000000);
+    if (!user.ok()) {
+      M().key_failures.Add();
+      HttpResponse r = TrackError(401, "UNAUTHORIZED", user.status().message());
+      r.close = !body->done();
+      return r;
+    }
+    actor.user_id = std::move(user).value();
+  } else {
+    actor.user_id = access_.TrustedUser(request);
+  }
+  return track_.Handle(request, body, table, actor);
+}
+
+Result<const ApiKey*> Router::CheckKey(std::string_view presented, HttpResponse* refusal) {
+  const ApiKey* key = access_.FindKey(presented);
+  if (key == nullptr) {
+    M().key_failures.Add();
+    *refusal = TrackError(401, "UNAUTHORIZED",
+                          presented.empty() ? "this server needs a key: send Authorization: "
+                                              "Bearer <key> (or ?key=<key>)"
+                                            : "the key is not a configured key");
+    refusal->headers.emplace_back("WWW-Authenticate", "Bearer");
+    refusal->close = true;
+    return Status::InvalidArgument("no valid key", ch::kAuthenticationFailed);
+  }
+  if (auto wait = access_.TakeToken(*key, clock_->NowMicros()); wait) {
+    M().rate_limited.Add();
+    *refusal = TrackError(429, "RATE_LIMITED",
+                          fmt::format("key '{}' is over its rate limit ({} requests per second)",
+                                      key->name, key->rate_per_second));
+    refusal->headers.emplace_back("Retry-After", std::to_string(RetryAfterSeconds(*wait)));
+    refusal->close = true;
+    return Status::ResourceExhausted("rate limited", ch::kQuotaExceeded);
+  }
+  return key;
 }
 
 HttpResponse Router::HandleHealth() {
@@ -236,6 +309,8 @@ HttpResponse Router::HandleHealth() {
 // What Prepare() works out about a request over the ClickHouse interface.
 struct Router::Context {
   std::string user;
+  // The key the request presented when keys are configured; nullptr otherwise.
+  const ApiKey* key = nullptr;
   // The current database of the statement.
   std::string database = "default";
   // Session settings, then the URL's settings, validated; passed to the query engine.
@@ -263,7 +338,20 @@ bool IsTrue(const std::string* v) { return v != nullptr && (*v == "1" || *v == "
 }  // namespace
 
 Status Router::Prepare(const HttpRequest& request, Context* ctx) {
-  TH_ASSIGN_OR_RETURN(ctx->user, auth_.Authenticate(request));
+  if (access_.keys_configured()) {
+    // The key takes the password's place, in any of the three credential forms.
+    TH_ASSIGN_OR_RETURN(Credentials c, Authenticator::ReadCredentials(request));
+    ctx->key = access_.FindKey(c.password);
+    if (ctx->key == nullptr) {
+      M().key_failures.Add();
+      return Status::InvalidArgument(
+          fmt::format("{}: Authentication failed: the password is not a configured key", c.user),
+          ch::kAuthenticationFailed);
+    }
+    ctx->user = std::move(c.user);
+  } else {
+    TH_ASSIGN_OR_RETURN(ctx->user, auth_.Authenticate(request));
+  }
 
   if (const std::string* id = request.Param("session_id"); id != nullptr && !id->empty()) {
     TH_ASSIGN_OR_RETURN(uint32_t timeout, sessions_.ParseTimeout(request.Param("session_timeout")));
@@ -385,6 +473,18 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* ra
   };
 
   if (Status st = Prepare(request, &ctx); !st.ok()) return fail(st);
+  if (ctx.key != nullptr) {
+    if (auto wait = access_.TakeToken(*ctx.key, clock_->NowMicros()); wait) {
+      M().rate_limited.Add();
+      HttpResponse r = fail(Status::ResourceExhausted(
+          fmt::format("key '{}' is over its rate limit ({} requests per second)", ctx.key->name,
+                      ctx.key->rate_per_second),
+          ch::kQuotaExceeded));
+      r.status = 429;
+      r.headers.emplace_back("Retry-After", std::to_string(RetryAfterSeconds(*wait)));
+      return r;
+    }
+  }
 
   // The body, inflated on the fly when compressed.
   auto encoding = ParseContentEncoding(request.Header("Content-Encoding"));
@@ -430,6 +530,7 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* ra
     return fail(parsed.status());
   }
   const sql::Statement& stmt = **parsed;
+  if (Status st = Authorize(stmt, ctx); !st.ok()) return fail(st);
 
   if (const auto* insert = stmt.As<sql::InsertStmt>();
       insert != nullptr && insert->source != sql::InsertStmt::Source::kSelect) {
@@ -550,6 +651,44 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* ra
   r.body = std::move(result->body);
   if (!result->format.empty()) r.headers.emplace_back("X-ClickHouse-Format", result->format);
   return finish(std::move(r));
+}
+
+Status Router::Authorize(const sql::Statement& stmt, const Context& ctx) const {
+  if (ctx.key == nullptr) return Status::OK();
+  const ApiKey& key = *ctx.key;
+  auto denied = [&](std::string_view what) {
+    M().access_denied.Add();
+    return Status::InvalidArgument(
+        fmt::format("{}: Not enough privileges: key '{}' may not {}", ctx.user, key.name, what),
+        ch::kAccessDenied);
+  };
+  switch (stmt.kind) {
+    case sql::StatementKind::kUse:
+    case sql::StatementKind::kSet:
+      return Status::OK();
+    case sql::StatementKind::kSelect:
+    case sql::StatementKind::kShowTables:
+    case sql::StatementKind::kShowDatabases:
+    case sql::StatementKind::kShowCreateTable:
+    case sql::StatementKind::kDescribe:
+    case sql::StatementKind::kExists:
+      return access_.MayRead(key) ? Status::OK() : denied("read");
+    case sql::StatementKind::kInsert: {
+      const auto& insert = static_cast<const sql::InsertStmt&>(stmt);
+      const std::string& db = insert.database.empty() ? ctx.database : insert.database;
+      if (!access_.MayWrite(key, db, insert.table)) {
+        return denied(fmt::format("insert into {}.{}", db, insert.table));
+      }
+      if (insert.source == sql::InsertStmt::Source::kSelect && !access_.MayRead(key)) {
+        return denied("read (INSERT ... SELECT)");
+      }
+      return Status::OK();
+    }
+    default:
+      return access_.MayAdminister(key)
+                 ? Status::OK()
+                 : denied(fmt::format("run {}", sql::StatementKindName(stmt.kind)));
+  }
 }
 
 }  // namespace trackhouse::server

@@ -30,6 +30,7 @@
 #include "ingest/ingest.h"
 #include "query/query.h"
 #include "query/settings.h"
+#include "server/access.h"
 #include "server/auth.h"
 #include "server/http.h"
 #include "server/session.h"
@@ -60,6 +61,8 @@ struct RouterOptions {
   Clock* clock = nullptr;
   // POST /track/<table>.
   TrackOptions track;
+  // API keys, end-user tokens, trusted proxies (docs/http-api.md, "Keys and access").
+  AccessOptions access;
 };
 
 class Router final : public HttpHandler {
@@ -73,6 +76,11 @@ class Router final : public HttpHandler {
 
   HttpResponse HandleHealth();
   HttpResponse HandleTrack(const HttpRequest& request, BodyReader* body);
+  // With keys configured: the key a /track or /metrics request presents, or the refusal
+  // (401 without a known key, 429 over its rate limit).
+  Result<const ApiKey*> CheckKey(std::string_view presented, HttpResponse* refusal);
+  // Whether the request's key may run `stmt` (its role, its tables); ACCESS_DENIED if not.
+  Status Authorize(const sql::Statement& stmt, const Context& ctx) const;
   HttpResponse HandleClickHouse(const HttpRequest& request, BodyReader* raw_body);
   // Credentials, session, database and settings of a request.
   Status Prepare(const HttpRequest& request, Context* ctx);
@@ -87,6 +95,7 @@ class Router final : public HttpHandler {
   const std::string display_name_;
   const Authenticator auth_;
   SessionStore sessions_;
+  const AccessControl access_;
   TrackHandler track_;
 };
 

@@ -460,6 +460,8 @@ RouterOptions MakeRouterOptions(const ServerOptions& o) {
   r.users = o.users;
   r.sessions = o.sessions;
   r.display_name = o.display_name;
+  r.track = o.track;
+  r.access = o.access;
   return r;
 }
 

@@ -137,6 +137,16 @@ class Client {
 
 inline std::string Encode(std::string_view s) { return UrlEncode(s); }
 
+// Hands statements to a handler installed after the server started (the engine needs the
+// fixture's storage).
+class ForwardingHandler final : public query::QueryHandler {
+ public:
+  Result<query::QueryResult> Execute(const query::QueryRequest& r) override {
+    return target->Execute(r);
+  }
+  query::QueryHandler* target = nullptr;
+};
+
 // A real embedded engine in a temporary directory behind a Server on a free loopback port.
 class ServerFixture : public ::testing::Test {
  protected:

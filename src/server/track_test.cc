@@ -5,29 +5,69 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "common/metrics.h"
+#include "query/query.h"
 #include "server/compression.h"
 #include "server/test_client.h"
+#include "server/access_test_util.h"
 
 namespace trackhouse::server {
 namespace {
+
+constexpr std::string_view kWriteKey = "write-key-0123456789abcdef";
+constexpr std::string_view kEventsOnlyKey = "events-only-0123456789abcdef";
+constexpr std::string_view kReadKey = "read-key-0123456789abcdef";
+constexpr std::string_view kAdminKey = "admin-key-0123456789abcdef";
+constexpr std::string_view kSlowKey = "slow-key-0123456789abcdef";
+constexpr std::string_view kSecret = "track-test-secret-of-32-characters";
+
+using test_util::Key;
+
+AccessOptions Keys() {
+  AccessOptions a;
+  a.keys = {Key("web", kWriteKey, KeyRole::kWrite), Key("beacon", kEventsOnlyKey, KeyRole::kWrite,
+                                                         {"events"}),
+            Key("dashboard", kReadKey, KeyRole::kRead), Key("ops", kAdminKey, KeyRole::kAdmin)};
+  ApiKey slow = Key("slow", kSlowKey, KeyRole::kWrite);
+  slow.rate_per_second = 0.001;  // a token per 1000 s: the burst is all there is
+  slow.burst = 2;
+  a.keys.push_back(slow);
+  a.jwt_secret = std::string(kSecret);
+  return a;
+}
 
 class TrackTest : public ServerFixture {
  protected:
   void SetUp() override {}  // each test starts the server with its own options
 
-  void Start(TrackOptions track = TrackOptions()) {
+  void Start(TrackOptions track = TrackOptions(), AccessOptions access = AccessOptions()) {
     ServerOptions options;
     options.track = std::move(track);
-    StartAll(options);
+    options.access = std::move(access);
+    StartAll(options, &forward_);
+    engine_ = std::make_unique<query::QueryEngine>(storage_.get(), query::QueryEngineOptions());
+    forward_.target = engine_.get();
+    std::string admin = options.access.keys.empty()
+                            ? ""
+                            : fmt::format("X-ClickHouse-User: ops\r\nX-ClickHouse-Key: {}\r\n",
+                                          kAdminKey);
     Response r = Post(
         "CREATE TABLE events (entityType LowCardinality(String), entityId Int32, "
         "userId Int32, metricType LowCardinality(String), metricValue Int32 DEFAULT 1, "
         "createdAt DateTime64(3) DEFAULT now64()) "
-        "ENGINE = MergeTree ORDER BY (entityType, entityId, createdAt)");
+        "ENGINE = MergeTree ORDER BY (entityType, entityId, createdAt)",
+        "", admin);
     ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  void TearDown() override {
+    StopAll();
+    engine_.reset();
   }
 
   Response Track(std::string_view target, std::string_view body,
@@ -37,6 +77,9 @@ class TrackTest : public ServerFixture {
     return c.Request("POST", target, body,
                      fmt::format("Content-Type: {}\r\n{}", content_type, extra_headers));
   }
+
+  ForwardingHandler forward_;
+  std::unique_ptr<query::QueryEngine> engine_;
 };
 
 TEST_F(TrackTest, OneObjectAnArrayAndNdjsonAreStoredAndAcknowledged) {
@@ -201,6 +244,132 @@ TEST_F(TrackTest, GzipBodiesAreInflated) {
   Response r = Track("/track/events", *packed, "application/x-ndjson", "Content-Encoding: gzip\r\n");
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(CountRows("events"), 2u);
+}
+
+TEST_F(TrackTest, WithKeysTrackNeedsAWriteKeyForTheTable) {
+  Start(TrackOptions(), Keys());
+  const std::string row = R"({"entityType":"Model","entityId":1})";
+  Response none = Track("/track/events", row);
+  EXPECT_EQ(none.status, 401);
+  EXPECT_NE(none.body.find("\"code\":\"UNAUTHORIZED\""), std::string::npos) << none.body;
+  Response wrong = Track("/track/events", row, "application/json",
+                         "Authorization: Bearer write-key-0123456789abcdeX\r\n");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(wrong.body.find("write-key"), std::string::npos) << "a key is never echoed";
+  Response bearer = Track("/track/events", row, "application/json",
+                          fmt::format("Authorization: Bearer {}\r\n", kWriteKey));
+  EXPECT_EQ(bearer.status, 200) << bearer.body;
+  Response beacon = Track(fmt::format("/track/events?key={}", kEventsOnlyKey), row, "text/plain");
+  EXPECT_EQ(beacon.status, 200) << beacon.body;
+  Response ddl = Post("CREATE TABLE other (a Int32) ENGINE = MergeTree ORDER BY a", "",
+                      fmt::format("X-ClickHouse-User: ops\r\nX-ClickHouse-Key: {}\r\n",
+                                  kAdminKey));
+  ASSERT_EQ(ddl.status, 200) << ddl.body;
+  Response elsewhere = Track(fmt::format("/track/other?key={}", kEventsOnlyKey), R"({"a":1})");
+  EXPECT_EQ(elsewhere.status, 403);
+  EXPECT_NE(elsewhere.body.find("key 'beacon' may not write to default.other"), std::string::npos)
+      << elsewhere.body;
+  Response reader = Track("/track/events", row, "application/json",
+                          fmt::format("Authorization: Bearer {}\r\n", kReadKey));
+  EXPECT_EQ(reader.status, 403);
+  EXPECT_EQ(CountRows("events"), 2u);
+}
+
+TEST_F(TrackTest, WithKeysOnlyPingAndHealthAreOpen) {
+  Start(TrackOptions(), Keys());
+  Client c(port_);
+  EXPECT_EQ(c.Request("GET", "/ping").status, 200);
+  EXPECT_EQ(c.Request("GET", "/health").status, 200);
+  Client m(port_);
+  EXPECT_EQ(m.Request("GET", "/metrics").status, 401);
+  Client r(port_);
+  EXPECT_EQ(r.Request("GET", fmt::format("/metrics?key={}", kReadKey)).status, 200);
+  Response anonymous = Post("SELECT 1");
+  EXPECT_EQ(anonymous.status, 403);
+  EXPECT_EQ(anonymous.Header("X-ClickHouse-Exception-Code"), "516");
+}
+
+TEST_F(TrackTest, OnTheClickHouseInterfaceTheKeyIsThePasswordAndItsRoleDecides) {
+  Start(TrackOptions(), Keys());
+  auto as = [&](std::string_view key) {
+    return fmt::format("X-ClickHouse-User: app\r\nX-ClickHouse-Key: {}\r\n", key);
+  };
+  Client basic(port_);
+  Response read = basic.Request(
+      "POST", "/?query=" + Encode("EXISTS TABLE events"), "",
+      "Authorization: Basic ZGFzaGJvYXJkOnJlYWQta2V5LTAxMjM0NTY3ODlhYmNkZWY=\r\n");  // dashboard:<read key>
+  EXPECT_EQ(read.status, 200) << read.body;
+  Client by_arg(port_);
+  Response arg = by_arg.Request(
+      "POST", fmt::format("/?password={}&query={}", kReadKey, Encode("EXISTS TABLE events")));
+  EXPECT_EQ(arg.status, 200) << arg.body;
+  Response insert = Post("INSERT INTO events (entityId) FORMAT JSONEachRow", R"({"entityId":5})",
+                         as(kReadKey));
+  EXPECT_EQ(insert.status, 403);
+  EXPECT_EQ(insert.Header("X-ClickHouse-Exception-Code"), "497");
+  EXPECT_NE(insert.body.find("key 'dashboard' may not insert into default.events"),
+            std::string::npos)
+      << insert.body;
+  Response write = Post("INSERT INTO events (entityId) FORMAT JSONEachRow", R"({"entityId":5})",
+                        as(kEventsOnlyKey));
+  EXPECT_EQ(write.status, 200) << write.body;
+  Response ddl = Post("DROP TABLE events", "", as(kWriteKey));
+  EXPECT_EQ(ddl.status, 403);
+  EXPECT_EQ(CountRows("events"), 1u);
+}
+
+TEST_F(TrackTest, RateLimitedKeysGet429WithRetryAfter) {
+  Start(TrackOptions(), Keys());
+  const std::string auth = fmt::format("Authorization: Bearer {}\r\n", kSlowKey);
+  const std::string row = R"({"entityId":1})";
+  EXPECT_EQ(Track("/track/events", row, "application/json", auth).status, 200);
+  EXPECT_EQ(Track("/track/events", row, "application/json", auth).status, 200);
+  Response limited = Track("/track/events", row, "application/json", auth);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_GE(std::stoi(limited.Header("Retry-After")), 900);
+  EXPECT_NE(limited.body.find("\"code\":\"RATE_LIMITED\""), std::string::npos) << limited.body;
+  EXPECT_EQ(CountRows("events"), 2u);
+}
+
+TEST_F(TrackTest, UserIdComesFromASignedTokenOrATrustedProxy) {
+  AccessOptions access;
+  access.jwt_secret = std::string(kSecret);
+  access.trusted_proxies = {"127.0.0.1"};
+  access.trusted_user_header = "X-User-Id";
+  Start(TrackOptions(), access);
+  const std::string row = R"({"entityType":"Model","entityId":1})";
+  std::string token = test_util::SignedToken(R"({"sub":"42"})", kSecret);
+  Response by_token = Track("/track/events", row, "application/json",
+                            fmt::format("X-Trackhouse-Token: {}\r\n", token));
+  EXPECT_EQ(by_token.status, 200) << by_token.body;
+  Response by_arg = Track(fmt::format("/track/events?token={}", token),
+                          R"({"entityType":"Model","entityId":2})");
+  EXPECT_EQ(by_arg.status, 200) << by_arg.body;
+  Response by_proxy = Track("/track/events", R"({"entityType":"Model","entityId":3})",
+                            "application/json", "X-User-Id: 77\r\n");
+  EXPECT_EQ(by_proxy.status, 200) << by_proxy.body;
+  Response row_wins = Track("/track/events", R"({"entityType":"Model","entityId":4,"userId":5})",
+                            "application/json",
+                            fmt::format("X-Trackhouse-Token: {}\r\n", token));
+  EXPECT_EQ(row_wins.status, 200) << row_wins.body;
+  std::string forged = test_util::SignedToken(R"({"sub":"1"})", "another-secret-of-32-characters");
+  Response bad = Track("/track/events", row, "application/json",
+                       fmt::format("X-Trackhouse-Token: {}\r\n", forged));
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_NE(bad.body.find("token signature does not match"), std::string::npos) << bad.body;
+
+  storage::ScanRequest req;
+  req.columns = {"entityId", "userId"};
+  auto scan = storage_->Scan("default", "events", req);
+  ASSERT_TRUE(scan.ok());
+  std::map<int64_t, int64_t> user_of;
+  types::Block b;
+  while ((*scan)->NextBlock(&b)) {
+    for (size_t i = 0; i < b.rows(); ++i) {
+      user_of[b.at(0).column->GetValue(i).AsInt()] = b.at(1).column->GetValue(i).AsInt();
+    }
+  }
+  EXPECT_EQ(user_of, (std::map<int64_t, int64_t>{{1, 42}, {2, 42}, {3, 77}, {4, 5}}));
 }
 
 }  // namespace
