@@ -256,6 +256,25 @@ check "the refusal names the address" contains "$out" "refusing to listen on 0.0
 check "the refusal mentions --insecure" contains "$out" "--insecure"
 out="$(timeout 20 "$BIN" serve --data "$WORK/data_open" --listen :0 2>&1)"
 check "serve refuses all interfaces (:PORT) without keys" test $? -eq 2
+if start_server "$WORK/data_open" --listen localhost:0; then
+  ok "serve listens on localhost without keys"
+  if stop_server; then ok "serve on localhost stops"; else bad "serve on localhost stops"; fi
+else
+  bad "serve listens on localhost without keys"
+fi
+# With keys configured a non-loopback address needs no --insecure.
+cat >"$WORK/keys.toml" <<'EOF'
+[[keys]]
+name = "admin"
+key = "cli-test-admin-key-0123456789"
+role = "admin"
+EOF
+if start_server "$WORK/data_open" --config "$WORK/keys.toml" --listen 0.0.0.0:0; then
+  ok "serve with keys listens on 0.0.0.0"
+  if stop_server; then ok "serve with keys stops"; else bad "serve with keys stops"; fi
+else
+  bad "serve with keys listens on 0.0.0.0"
+fi
 if start_server "$WORK/data_open" --listen 0.0.0.0:0 --insecure; then
   ok "serve --insecure listens on 0.0.0.0"
   check "--insecure warns that every request is allowed" grep -q "without API keys" "$WORK/serve.err"
