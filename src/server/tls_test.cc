@@ -356,6 +356,19 @@ TEST_F(TlsTest, ConnectionIdleAfterTheHandshakeIsServedLater) {
   EXPECT_EQ(r.body, "Ok.\n");
 }
 
+TEST_F(TlsTest, StopClosesIdleTlsConnectionsPromptly) {
+  TlsClient served(port_, cert_);  // idle after a request
+  ASSERT_TRUE(served.connected()) << served.error();
+  ASSERT_EQ(served.Request("GET", "/ping").status, 200);
+  TlsClient fresh(port_, cert_);  // idle after its handshake, no request yet
+  ASSERT_TRUE(fresh.connected()) << fresh.error();
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(server_->Stop().ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(served.Read().status, 0);  // closed
+  EXPECT_EQ(fresh.Read().status, 0);
+}
+
 TEST_F(TlsTest, StalledHeadersOverTlsGet408) {
   RestartWithHeaderTimeout(300);
   int64_t before = metrics::ValueOf("trackhouse_http_header_timeouts_total");
