@@ -27,7 +27,7 @@ tables = ["entityMetricEvents"]
 name = "slow"
 key = "${kSlowKey}"
 role = "write"
-rate_per_second = 2
+rate_per_second = 1
 burst = 1
 `;
 
