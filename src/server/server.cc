@@ -666,8 +666,10 @@ void Connection::Serve() {
 bool Connection::ServeOne(TimedFdStream& stream) {
   // The TLS handshake (on a new connection) and the request line and headers must all arrive
   // within header_timeout_ms, however slowly their bytes trickle in.
-  stream.SetDeadline(SteadyClock::now() +
-                     std::chrono::milliseconds(server_->options.header_timeout_ms));
+  if (server_->options.header_timeout_ms != 0) {
+    stream.SetDeadline(SteadyClock::now() +
+                       std::chrono::milliseconds(server_->options.header_timeout_ms));
+  }
   beast::error_code ec;
   if (tls_ != nullptr && !tls_->handshake_done()) {
     stream.Handshake(ec);

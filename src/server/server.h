@@ -92,8 +92,8 @@ struct ServerOptions {
   std::vector<std::string> cors_origins;
   // Longest time a client may take to send a request line and headers (slow clients are cut
   // off, 408), counted from the first byte of the request. A new TLS connection's handshake
-  // gets as long (one that does not finish in time closes the connection).
-  // Default 10 s.
+  // gets as long (one that does not finish in time closes the connection). 0 = no bound but
+  // io_timeout_ms per read. Default 10 s.
   uint32_t header_timeout_ms = 10000;
   // Slowest request body accepted, averaged over the time spent waiting for its bytes: once
   // io_timeout_ms of waiting have passed, a body that has not kept this rate is cut off (408),

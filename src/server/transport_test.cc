@@ -190,6 +190,16 @@ TEST_F(SlowClientTest, IdleKeepAliveLongerThanTheHeaderTimeoutIsServed) {
   EXPECT_EQ(r.body, "Ok.\n");
 }
 
+TEST_F(SlowClientTest, HeaderTimeoutZeroLeavesOnlyTheIoTimeout) {
+  ServerOptions o;
+  o.header_timeout_ms = 0;
+  StartAll(o);
+  Client c(port_);
+  Response r = c.Request("GET", "/ping");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "Ok.\n");
+}
+
 TEST_F(SlowClientTest, BodyBelowTheMinimumRateIs408) {
   ServerOptions o;
   o.io_timeout_ms = 500;  // a byte every 20 ms never trips it
