@@ -1,16 +1,19 @@
-// @trackhouse/tracker against a `trackhouse serve` that has API keys: the key as a Bearer
-// header, a refused key (401, reported, not retried), and a rate-limited key whose 429 answers'
-// Retry-After the tracker waits out before it tries again.
+// @trackhouse/tracker against a `trackhouse serve` that has API keys and a JWT secret: the key
+// as a Bearer header, a refused key (401, reported, not retried), a rate-limited key whose 429
+// answers' Retry-After the tracker waits out before it tries again, and end-user tokens that
+// the server turns into userId.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, test } from 'node:test';
 
 import { FlushError, Tracker } from '../dist/index.js';
-import { countRows, kEntityMetricDdl, makeDataDir, recordingFetch, removeDir, serve } from './harness.js';
+import { countRows, kEntityMetricDdl, makeDataDir, recordingFetch, removeDir, selectRows, serve } from './harness.js';
 
 const kTimeout = { timeout: 60_000 };
 const kAdminKey = 'admin-key-for-tests';
 const kWriteKey = 'write-key-for-tests';
 const kSlowKey = 'rate-limited-key-for-tests';
+const kJwtSecret = 'jwt-secret-for-tests';
 const kConfig = `
 [[keys]]
 name = "admin"
@@ -29,7 +32,17 @@ key = "${kSlowKey}"
 role = "write"
 rate_per_second = 1
 burst = 1
+
+[auth]
+jwt_secret = "${kJwtSecret}"
 `;
+
+// An HS256 JWT for user `sub`, valid for an hour.
+function userToken(sub, secret = kJwtSecret) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+}
 
 let server;
 let dataDir;
@@ -104,4 +117,33 @@ test('a 429 is retried after the Retry-After the server sent', kTimeout, async (
     const waited = next.at - r.answeredAt;
     assert.ok(waited >= Number(r.retryAfter) * 1000 - 5, `waited ${waited} ms after Retry-After: ${r.retryAfter}`);
   }
+});
+
+test('the user token of the track() call goes with its event; the server fills userId from it', kTimeout, async () => {
+  const requests = [];
+  const tracker = newTracker({ key: kWriteKey, userToken: userToken('77') }, requests);
+  const withoutUser = (i) => ({ entityType: 'Image', entityId: i, metricType: 'Like' });
+  await tracker.entityMetric(withoutUser(1));
+  tracker.setUserToken(userToken('88'));
+  await tracker.entityMetric(withoutUser(2));
+  await tracker.entityMetric({ ...withoutUser(3), userId: 5 });
+  tracker.setUserToken(undefined);
+  await tracker.flush();
+
+  assert.equal(requests.length, 2, 'one batch per token');
+  assert.deepEqual(requests.map((r) => r.headers['x-trackhouse-token']).sort(), [userToken('77'), userToken('88')].sort());
+  const rows = await selectRows(server, 'SELECT entityId, userId FROM entityMetricEvents ORDER BY entityId');
+  assert.deepEqual(rows, [
+    { entityId: 1, userId: 77 },
+    { entityId: 2, userId: 88 },
+    { entityId: 3, userId: 5 },
+  ]);
+
+  // A token the server cannot verify: 401, reported, not retried.
+  const forged = [];
+  const other = newTracker({ key: kWriteKey, userToken: userToken('99', 'not-the-secret') }, forged);
+  await other.entityMetric(withoutUser(4));
+  await assert.rejects(other.flush(), (error) => error.errors[0].status === 401 && error.errors[0].attempts === 1);
+  assert.equal(forged.length, 1);
+  assert.equal(await countRows(server), 3);
 });
