@@ -664,8 +664,9 @@ void Connection::Serve() {
 }
 
 bool Connection::ServeOne(TimedFdStream& stream) {
-  // The TLS handshake (on a new connection) and the request line and headers must all arrive
-  // within header_timeout_ms, however slowly their bytes trickle in.
+  // The TLS handshake (on a new connection) must finish, and the request line and headers must
+  // arrive, within header_timeout_ms however slowly their bytes trickle in: one deadline for
+  // both when the request follows the handshake at once, a fresh one when it starts later.
   if (server_->options.header_timeout_ms != 0) {
     stream.SetDeadline(SteadyClock::now() +
                        std::chrono::milliseconds(server_->options.header_timeout_ms));
