@@ -130,6 +130,20 @@ describe('batching', () => {
     assert.equal(tracker.pendingRows, 0);
   });
 
+  test('a batch is sent once its body reaches maxBatchBytes', kTimeout, async () => {
+    const requests = [];
+    const tracker = newTracker({ batchSize: 1000, maxBatchBytes: 1000, lingerMs: kNeverLinger }, requests);
+    for (let i = 0; i < 30; i++) await tracker.entityMetric(metric(i, { metricType: `View-${'x'.repeat(50)}` }));
+    await tracker.flush();
+    assert.equal(await countRows(server), 30);
+    assert.ok(requests.length >= 3, `${requests.length} requests`);
+    for (const r of requests.slice(0, -1)) {
+      const rows = ndjsonRows(r.body);
+      const lastLine = JSON.stringify(rows.at(-1)).length + 1;
+      assert.ok(r.body.length >= 1000 && r.body.length - lastLine < 1000, `a batch of ${r.body.length} bytes`);
+    }
+  });
+
   test('one batch holds the rows of one table', kTimeout, async () => {
     await server.sql('CREATE TABLE pageViews (path String, createdAt DateTime64(3)) ENGINE = MergeTree() ORDER BY createdAt');
     const requests = [];
@@ -254,6 +268,19 @@ describe('full queue', () => {
     assert.equal(tracker.pendingRows, 1, 'the third event is queued now');
     await tracker.close();
     assert.equal(await countRows(server), 3);
+  });
+
+  test("close() also delivers track() calls still waiting for room ('block')", kTimeout, async () => {
+    const tracker = newTracker({ maxQueueRows: 1, whenFull: 'block', lingerMs: kNeverLinger });
+    await tracker.entityMetric(metric(0));
+    const waiting = [tracker.entityMetric(metric(1)), tracker.entityMetric(metric(2))];
+    await tracker.close();
+    await Promise.all(waiting);
+    assert.deepEqual(
+      (await selectRows(server, 'SELECT entityId FROM entityMetricEvents ORDER BY entityId')).map((r) => r.entityId),
+      [0, 1, 2],
+    );
+    await assert.rejects(tracker.entityMetric(metric(3)), TrackerClosedError);
   });
 });
 
