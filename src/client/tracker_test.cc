@@ -18,6 +18,7 @@
 #include <thread>
 #include <utility>
 
+#include "client/spool.h"
 #include "query/query.h"
 #include "server/test_client.h"
 
@@ -529,6 +530,35 @@ TEST_F(TrackerTest, SpoolSendsRowsTrackedWhileTheServerWasUnreachableAfterAResta
   tracker.reset();
   auto again = OpenOk(o);
   EXPECT_EQ(again->stats().recovered, 0u);
+}
+
+TEST_F(TrackerTest, BatchLeftInTheSpoolIsSentAgainUnderItsKey) {
+  const std::string key = "0123456789abcdef0123456789abcdef";
+  {
+    client::SpoolContents contents;
+    auto spool = client::Spool::Open(spool_path_, &contents);
+    ASSERT_TRUE(spool.ok()) << spool.status().ToString();
+    for (uint64_t seq = 1; seq <= 3; ++seq) {
+      std::string row =
+          fmt::format(R"({{"entityType":"Model","entityId":{},"metricType":"View","metricValue":1,)"
+                      R"("createdAt":"2024-01-01 00:00:00.000"}})",
+                      seq);
+      ASSERT_TRUE((*spool)->AppendRow(seq, "entityMetricEvents", row).ok());
+    }
+    // Rows 1 and 2 were in flight under `key` when the application stopped.
+    ASSERT_TRUE((*spool)->AppendBatch(key, {{1, 2}}).ok());
+  }
+  Proxy proxy(port_);
+  TrackerOptions o = Options(proxy.url());
+  o.spool_path = spool_path_;
+  auto tracker = OpenOk(o);
+  EXPECT_EQ(tracker->stats().recovered, 3u);
+  ASSERT_TRUE(tracker->Flush(10s).ok());
+  std::vector<std::string> keys = proxy.Keys();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0], key);
+  EXPECT_NE(keys[1], key);
+  EXPECT_EQ(Select("SELECT entityId FROM entityMetricEvents ORDER BY entityId"), "1\n2\n3\n");
 }
 
 TEST_F(TrackerTest, SpoolIsLockedByItsTracker) {
