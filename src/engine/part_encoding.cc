@@ -1,5 +1,6 @@
 #include "engine/part_encoding.h"
 
+#include <emmintrin.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -162,6 +163,52 @@ constexpr std::array<MiniblockUnpacker, sizeof...(W)> MakeUnpackers(std::index_s
 // kUnpackers[w] unpacks a full miniblock of width w (0..64).
 constexpr auto kUnpackers = MakeUnpackers(std::make_index_sequence<65>());
 
+// The same for 32-bit columns: unpacked straight into the column, modulo 2^32 (all a 32-bit
+// value keeps of the 64-bit stream arithmetic, since truncation commutes with addition). Widths
+// up to 56 (a DateTime's differences across a sort-key boundary take 33 or so): each value is
+// then within one 8-byte load.
+template <int W>
+void UnpackMiniblock32(const char* p, uint32_t ref, uint32_t* out) {
+  constexpr uint64_t kMask = W == 0 ? 0 : (uint64_t{1} << W) - 1;
+#pragma GCC unroll 32
+  for (size_t i = 0; i < kMiniblockRows; ++i) {
+    uint64_t x;
+    std::memcpy(&x, p + (i * W >> 3), 8);
+    out[i] = static_cast<uint32_t>((x >> (i * W & 7)) & kMask) + ref;
+  }
+}
+
+using MiniblockUnpacker32 = void (*)(const char*, uint32_t, uint32_t*);
+
+template <size_t... W>
+constexpr std::array<MiniblockUnpacker32, sizeof...(W)> MakeUnpackers32(
+    std::index_sequence<W...>) {
+  return {&UnpackMiniblock32<static_cast<int>(W)>...};
+}
+
+constexpr auto kUnpackers32 = MakeUnpackers32(std::make_index_sequence<57>());
+
+// Running sum of a miniblock's values in place, starting from acc, modulo 2^32; returns the
+// last sum. Four lanes at a time: the dependency chain is one vector add per four values.
+inline uint32_t PrefixSumMiniblock32(uint32_t* v, uint32_t acc) {
+  static_assert(kMiniblockRows % 4 == 0);
+#if defined(__SSE2__)
+  __m128i carry = _mm_set1_epi32(static_cast<int>(acc));
+  for (size_t i = 0; i < kMiniblockRows; i += 4) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(v + i));
+    x = _mm_add_epi32(x, _mm_slli_si128(x, 4));
+    x = _mm_add_epi32(x, _mm_slli_si128(x, 8));
+    x = _mm_add_epi32(x, carry);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(v + i), x);
+    carry = _mm_shuffle_epi32(x, 0xff);
+  }
+  return static_cast<uint32_t>(_mm_cvtsi128_si32(carry));
+#else
+  for (size_t i = 0; i < kMiniblockRows; ++i) v[i] = acc += v[i];
+  return acc;
+#endif
+}
+
 Status Malformed(std::string_view what, size_t need, size_t have) {
   return Status::Corruption(
       fmt::format("granule payload is malformed: {} needs {} bytes, {} left", what, need, have));
@@ -210,6 +257,19 @@ Status DecodeVector(std::string_view* in, size_t rows, Transform t, T* dst) {
       std::memset(local, 0, sizeof(local));
       std::memcpy(local, src, need);
       src = local;
+    }
+    if constexpr (sizeof(T) == 4 && std::is_integral_v<T>) {
+      if (cnt == kMiniblockRows && width <= 56) {
+        // Truncated to 32 bits, a kPack key is the value and a kDeltaPack key the difference
+        // (the sign-bit flip is in bit 63): unpack into the column, then sum the differences.
+        uint32_t* out = reinterpret_cast<uint32_t*>(dst + done);
+        kUnpackers32[width](src, static_cast<uint32_t>(ref), out);
+        if (t == Transform::kDeltaPack) {
+          acc = PrefixSumMiniblock32(out, static_cast<uint32_t>(acc));
+        }
+        in->remove_prefix(need);
+        continue;
+      }
     }
     if (cnt == kMiniblockRows) {
       kUnpackers[width](src, ref, keys);

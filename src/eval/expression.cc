@@ -1,5 +1,6 @@
 #include "eval/expression.h"
 
+#include <emmintrin.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -426,6 +427,28 @@ Result<Datum> RunFunction(const Node& n, std::vector<Datum> args, size_t rows,
   return Datum{WrapNullable(std::move(c), std::move(nulls)), all_const};
 }
 
+// How many of p[0, n) equal k; four at a time.
+size_t CountEqual(const uint32_t* p, size_t n, uint32_t k) {
+  size_t i = 0, matches = 0;
+#if defined(__SSE2__)
+  const __m128i key = _mm_set1_epi32(static_cast<int>(k));
+  while (i + 4 <= n) {
+    // Lane counters of 32 bits: flushed every 2^30 rows, long before they could wrap.
+    __m128i acc = _mm_setzero_si128();
+    const size_t end = std::min(n - (n - i) % 4, i + (size_t{1} << 30));
+    for (; i < end; i += 4) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      acc = _mm_sub_epi32(acc, _mm_cmpeq_epi32(v, key));
+    }
+    alignas(16) uint32_t lanes[4];
+    _mm_store_si128(reinterpret_cast<__m128i*>(lanes), acc);
+    matches += size_t{lanes[0]} + lanes[1] + lanes[2] + lanes[3];
+  }
+#endif
+  for (; i < n; ++i) matches += p[i] == k;
+  return matches;
+}
+
 // Evaluates a default-LowCardinality function whose only non-constant argument is a
 // LowCardinality column: once per dictionary entry, then gathered through the row indices.
 Result<Datum> RunOnDictionary(const Node& n, std::vector<Datum> args, size_t lc_arg, size_t rows,
@@ -452,13 +475,19 @@ Result<Datum> RunOnDictionary(const Node& n, std::vector<Datum> args, size_t lc_
       }
     }
     if (boolean && ones <= 1) {
+      auto constant = [&](uint8_t v) {
+        return Datum{types::MakeConstColumn(per_entry.type(), types::Value::UInt(v), 1), true};
+      };
+      if (ones == 0) return constant(0);
+      const uint32_t* p = idx.data();
+      const uint32_t k = static_cast<uint32_t>(one_at);
+      const size_t matches = CountEqual(p, rows, k);
+      // A block of one value (a sort-key prefix such as entityType, read from a key range):
+      // the predicate is a constant, which AND/OR and filters then skip.
+      if (matches == 0 || matches == rows) return constant(matches == rows);
       auto out = NewVector<uint8_t>(per_entry.type(), rows);
-      uint8_t* dst = out->data().data();
-      if (ones == 1) {
-        const uint32_t* p = idx.data();
-        uint32_t k = static_cast<uint32_t>(one_at);
-        for (size_t i = 0; i < rows; ++i) dst[i] = p[i] == k;
-      }
+      uint8_t* __restrict dst = out->data().data();
+      for (size_t i = 0; i < rows; ++i) dst[i] = p[i] == k;
       return Datum{out, false};
     }
   }

@@ -44,6 +44,19 @@ TEST(ExpressionTest, GuidePredicateOnLowCardinalityComparesDictionary) {
   EXPECT_EQ(TypeOf("metricType = 'View'", Events()), "UInt8");
 }
 
+// A block holding one value of a LowCardinality column (a sort-key prefix read from a key
+// range) makes its predicates constants; AND with them, and the filter, still see every row.
+TEST(ExpressionTest, PredicateOnASingleValuedLowCardinalityBlockIsConstant) {
+  types::Block block =
+      MakeBlock({{"entityType", "LowCardinality(String)", {"Model", "Model", "Model"}},
+                 {"entityId", "Int32", {"1", "2", "3"}}});
+  EXPECT_EQ(Eval("entityType = 'Model'", block), (V{"1", "1", "1"}));
+  EXPECT_EQ(Eval("entityType = 'Image'", block), (V{"0", "0", "0"}));
+  EXPECT_EQ(Eval("entityType = 'Model' AND entityId > 1", block), (V{"0", "1", "1"}));
+  EXPECT_EQ(Eval("entityType = 'Image' OR entityId = 2", block), (V{"0", "1", "0"}));
+  EXPECT_EQ(Eval("NOT (entityType = 'Model')", block), (V{"0", "0", "0"}));
+}
+
 TEST(ExpressionTest, LowCardinalityWithLargerDictionaryThanRowsFallsBack) {
   // A column whose dictionary holds more entries than it has rows (as after a filter).
   auto lc = std::make_shared<types::ColumnLowCardinality>(types::DataType::LowCardinalityString());

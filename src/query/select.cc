@@ -743,8 +743,15 @@ class SelectInterpreter {
       TH_RETURN_IF_ERROR(ctx_->CheckDeadline());
       if (where_) {
         TH_ASSIGN_OR_RETURN(ColumnPtr cond, where_->Evaluate(block, ctx_->eval()));
-        MaskOf(*cond, &mask);
-        size_t pass = std::count(mask.begin(), mask.end(), 1);
+        // A UInt8 condition is its own mask (filters keep rows whose byte is not 0).
+        const std::vector<uint8_t>* keep = &mask;
+        if (cond->type()->id() == types::TypeId::kUInt8) {
+          keep = &static_cast<const types::ColumnVector<uint8_t>&>(*cond).data();
+        } else {
+          MaskOf(*cond, &mask);
+        }
+        size_t pass = 0;
+        for (uint8_t m : *keep) pass += m != 0;
         if (pass == 0) continue;
         // Only the columns read after WHERE are filtered.
         Block after;
@@ -754,7 +761,7 @@ class SelectInterpreter {
         if (after.num_columns() == 0) {
           AddRowCountColumn(&after, pass);
         } else if (pass != block.rows()) {
-          after = after.Filter(mask);
+          after = after.Filter(*keep);
         }
         block = std::move(after);
       }
