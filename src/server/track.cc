@@ -139,8 +139,8 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
   stmt.database = dot == std::string_view::npos ? "default" : std::string(table.substr(0, dot));
   stmt.table = std::string(dot == std::string_view::npos ? table : table.substr(dot + 1));
   if (stmt.database.empty() || stmt.table.empty() || stmt.table.find('/') != std::string::npos) {
-    return bad(404, "UNKNOWN_TABLE", fmt::format("'{}' is not a table name: POST /track/<table>",
-                                                 table));
+    return bad(404, "UNKNOWN_TABLE",
+               fmt::format("'{}' is not a table name: POST /track/<table>", table));
   }
   auto schema = storage_->GetTable(stmt.database, stmt.table);
   if (!schema.ok()) {
@@ -204,9 +204,9 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
     M().bytes.Add(static_cast<int64_t>(chunk->size()));
     if (body->bytes_read() > options_.max_body_bytes) {
       M().too_large.Add();
-      HttpResponse r = TrackError(
-          413, "PAYLOAD_TOO_LARGE",
-          fmt::format("the body is larger than max_body_bytes ({} bytes)", options_.max_body_bytes));
+      HttpResponse r = TrackError(413, "PAYLOAD_TOO_LARGE",
+                                  fmt::format("the body is larger than max_body_bytes ({} bytes)",
+                                              options_.max_body_bytes));
       r.close = !raw_body->done();
       return r;
     }
@@ -219,9 +219,9 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
   const uint64_t rows = stream.rows_staged() + errors.count;
   if (rows > options_.max_rows) {
     M().too_large.Add();
-    return TrackError(413, "PAYLOAD_TOO_LARGE",
-                      fmt::format("the request holds {} rows, more than max_rows ({})", rows,
-                                  options_.max_rows));
+    return TrackError(
+        413, "PAYLOAD_TOO_LARGE",
+        fmt::format("the request holds {} rows, more than max_rows ({})", rows, options_.max_rows));
   }
   if (rows == 0) return bad(400, "BAD_REQUEST", "the body holds no rows");
   const bool partial = Truthy(request.Param("partial"));
@@ -229,12 +229,12 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
   if (errors.count > 0 && !partial) {
     M().bad_requests.Add();
     std::string body_json = "{\"error\":{\"code\":\"BAD_ROWS\",\"message\":";
-    AppendJsonText(fmt::format("{} of {} rows cannot be stored; nothing was stored{}",
-                               errors.count, rows,
-                               errors.count > errors.rows.size()
-                                   ? fmt::format(" (the first {} are listed)", errors.rows.size())
-                                   : ""),
-                   &body_json);
+    AppendJsonText(
+        fmt::format("{} of {} rows cannot be stored; nothing was stored{}", errors.count, rows,
+                    errors.count > errors.rows.size()
+                        ? fmt::format(" (the first {} are listed)", errors.rows.size())
+                        : ""),
+        &body_json);
     body_json += ",\"rows\":" + RowsJson(errors) + "}}";
     return JsonResponse(400, std::move(body_json));
   }

@@ -12,9 +12,9 @@
 
 #include "common/metrics.h"
 #include "query/query.h"
+#include "server/access_test_util.h"
 #include "server/compression.h"
 #include "server/test_client.h"
-#include "server/access_test_util.h"
 
 namespace trackhouse::server {
 namespace {
@@ -30,8 +30,8 @@ using test_util::Key;
 
 AccessOptions Keys() {
   AccessOptions a;
-  a.keys = {Key("web", kWriteKey, KeyRole::kWrite), Key("beacon", kEventsOnlyKey, KeyRole::kWrite,
-                                                         {"events"}),
+  a.keys = {Key("web", kWriteKey, KeyRole::kWrite),
+            Key("beacon", kEventsOnlyKey, KeyRole::kWrite, {"events"}),
             Key("dashboard", kReadKey, KeyRole::kRead), Key("ops", kAdminKey, KeyRole::kAdmin)};
   ApiKey slow = Key("slow", kSlowKey, KeyRole::kWrite);
   slow.rate_per_second = 0.001;  // a token per 1000 s: the burst is all there is
@@ -52,10 +52,10 @@ class TrackTest : public ServerFixture {
     StartAll(options, &forward_);
     engine_ = std::make_unique<query::QueryEngine>(storage_.get(), query::QueryEngineOptions());
     forward_.target = engine_.get();
-    std::string admin = options.access.keys.empty()
-                            ? ""
-                            : fmt::format("X-ClickHouse-User: ops\r\nX-ClickHouse-Key: {}\r\n",
-                                          kAdminKey);
+    std::string admin =
+        options.access.keys.empty()
+            ? ""
+            : fmt::format("X-ClickHouse-User: ops\r\nX-ClickHouse-Key: {}\r\n", kAdminKey);
     Response r = Post(
         "CREATE TABLE events (entityType LowCardinality(String), entityId Int32, "
         "userId Int32, metricType LowCardinality(String), metricValue Int32 DEFAULT 1, "
@@ -180,9 +180,9 @@ TEST_F(TrackTest, ActorColumnsComeFromTheRequestUnlessTheRowSetsThem) {
   types::Block b;
   while ((*scan)->NextBlock(&b)) {
     for (size_t i = 0; i < b.rows(); ++i) {
-      rows[b.at(0).column->GetValue(i).string_value()] = {b.at(1).column->GetValue(i).string_value(),
-                                                      b.at(2).column->GetValue(i).string_value(),
-                                                      b.at(3).column->GetValue(i).string_value()};
+      rows[b.at(0).column->GetValue(i).string_value()] = {
+          b.at(1).column->GetValue(i).string_value(), b.at(2).column->GetValue(i).string_value(),
+          b.at(3).column->GetValue(i).string_value()};
     }
   }
   ASSERT_EQ(rows.size(), 2u);
@@ -241,7 +241,8 @@ TEST_F(TrackTest, GzipBodiesAreInflated) {
       "{\"entityType\":\"Model\",\"entityId\":1}\n{\"entityType\":\"Model\",\"entityId\":2}\n",
       ContentEncoding::kGzip, 6);
   ASSERT_TRUE(packed.ok());
-  Response r = Track("/track/events", *packed, "application/x-ndjson", "Content-Encoding: gzip\r\n");
+  Response r =
+      Track("/track/events", *packed, "application/x-ndjson", "Content-Encoding: gzip\r\n");
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(CountRows("events"), 2u);
 }
@@ -262,8 +263,7 @@ TEST_F(TrackTest, WithKeysTrackNeedsAWriteKeyForTheTable) {
   Response beacon = Track(fmt::format("/track/events?key={}", kEventsOnlyKey), row, "text/plain");
   EXPECT_EQ(beacon.status, 200) << beacon.body;
   Response ddl = Post("CREATE TABLE other (a Int32) ENGINE = MergeTree ORDER BY a", "",
-                      fmt::format("X-ClickHouse-User: ops\r\nX-ClickHouse-Key: {}\r\n",
-                                  kAdminKey));
+                      fmt::format("X-ClickHouse-User: ops\r\nX-ClickHouse-Key: {}\r\n", kAdminKey));
   ASSERT_EQ(ddl.status, 200) << ddl.body;
   Response elsewhere = Track(fmt::format("/track/other?key={}", kEventsOnlyKey), R"({"a":1})");
   EXPECT_EQ(elsewhere.status, 403);
@@ -297,14 +297,15 @@ TEST_F(TrackTest, OnTheClickHouseInterfaceTheKeyIsThePasswordAndItsRoleDecides) 
   Client basic(port_);
   Response read = basic.Request(
       "POST", "/?query=" + Encode("EXISTS TABLE events"), "",
-      "Authorization: Basic ZGFzaGJvYXJkOnJlYWQta2V5LTAxMjM0NTY3ODlhYmNkZWY=\r\n");  // dashboard:<read key>
+      "Authorization: Basic ZGFzaGJvYXJkOnJlYWQta2V5LTAxMjM0NTY3ODlhYmNkZWY=\r\n");  // dashboard:<read
+                                                                                     // key>
   EXPECT_EQ(read.status, 200) << read.body;
   Client by_arg(port_);
   Response arg = by_arg.Request(
       "POST", fmt::format("/?password={}&query={}", kReadKey, Encode("EXISTS TABLE events")));
   EXPECT_EQ(arg.status, 200) << arg.body;
-  Response insert = Post("INSERT INTO events (entityId) FORMAT JSONEachRow", R"({"entityId":5})",
-                         as(kReadKey));
+  Response insert =
+      Post("INSERT INTO events (entityId) FORMAT JSONEachRow", R"({"entityId":5})", as(kReadKey));
   EXPECT_EQ(insert.status, 403);
   EXPECT_EQ(insert.Header("X-ClickHouse-Exception-Code"), "497");
   EXPECT_NE(insert.body.find("key 'dashboard' may not insert into default.events"),
@@ -342,15 +343,14 @@ TEST_F(TrackTest, UserIdComesFromASignedTokenOrATrustedProxy) {
   Response by_token = Track("/track/events", row, "application/json",
                             fmt::format("X-Trackhouse-Token: {}\r\n", token));
   EXPECT_EQ(by_token.status, 200) << by_token.body;
-  Response by_arg = Track(fmt::format("/track/events?token={}", token),
-                          R"({"entityType":"Model","entityId":2})");
+  Response by_arg =
+      Track(fmt::format("/track/events?token={}", token), R"({"entityType":"Model","entityId":2})");
   EXPECT_EQ(by_arg.status, 200) << by_arg.body;
   Response by_proxy = Track("/track/events", R"({"entityType":"Model","entityId":3})",
                             "application/json", "X-User-Id: 77\r\n");
   EXPECT_EQ(by_proxy.status, 200) << by_proxy.body;
   Response row_wins = Track("/track/events", R"({"entityType":"Model","entityId":4,"userId":5})",
-                            "application/json",
-                            fmt::format("X-Trackhouse-Token: {}\r\n", token));
+                            "application/json", fmt::format("X-Trackhouse-Token: {}\r\n", token));
   EXPECT_EQ(row_wins.status, 200) << row_wins.body;
   std::string forged = test_util::SignedToken(R"({"sub":"1"})", "another-secret-of-32-characters");
   Response bad = Track("/track/events", row, "application/json",
