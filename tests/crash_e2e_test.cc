@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -164,6 +165,99 @@ TEST(CrashE2eTest, SigkillAtRandomMomentsLosesNoAcknowledgedRow) {
     std::printf("phase %s hit %d times\n", p, hits[p]);
     EXPECT_GE(hits[p], 3) << "phase " << p << " was hit fewer than 3 times";
   }
+  testing::RemoveTree(dir);
+}
+
+// The server dies after a /track request's rows and Idempotency-Key are durable and before
+// its answer leaves (fail point track_after_commit, then SIGKILL): the client sees the
+// connection drop, retries the same request with the same key against the restarted server,
+// gets the first answer, and the rows are there once.
+TEST(CrashE2eTest, IdempotentRetryAfterAKillBetweenCommitAndAnswerStoresOnce) {
+  std::string dir = testing::MakeTempDir("trackhouse-idem-");
+  ASSERT_FALSE(dir.empty());
+  std::string data = dir + "/data";
+  std::string body;
+  for (int32_t id = 1; id <= 50; ++id) {
+    body += "{\"entityType\":\"Model\",\"entityId\":7,\"userId\":" + std::to_string(id) +
+            ",\"metricType\":\"View\",\"createdAt\":\"2026-11-01 10:00:00.000\"}\n";
+  }
+  const std::vector<std::pair<std::string, std::string>> headers = {
+      {"Content-Type", "application/x-ndjson"}, {"Idempotency-Key", "batch-0001"}};
+  {
+    ServerProcess server;
+    std::string err;
+    ::setenv("TRACKHOUSE_FAIL_POINTS", "track_after_commit", 1);
+    bool started = server.Start(TRACKHOUSE_BINARY, data, {}, &err);
+    ::unsetenv("TRACKHOUSE_FAIL_POINTS");
+    ASSERT_TRUE(started) << err;
+    ASSERT_EQ(HttpRequest(server.port(), "POST", "/", kDdl).status, 200);
+    auto lost = HttpRequest(server.port(), "POST", "/track/entityMetricEvents", headers, body);
+    EXPECT_EQ(lost.status, 0) << "the answer must not have left: " << lost.body;
+    server.Kill();  // reaps the process the fail point killed
+  }
+  {
+    ServerProcess server;
+    std::string err;
+    ASSERT_TRUE(server.Start(TRACKHOUSE_BINARY, data, {}, &err)) << err;
+    auto retry = HttpRequest(server.port(), "POST", "/track/entityMetricEvents", headers, body);
+    EXPECT_EQ(retry.status, 200) << retry.body;
+    EXPECT_EQ(retry.body, "{\"accepted\":50}\n");
+    EXPECT_NE(retry.headers.find("Idempotency-Replayed: true"), std::string::npos)
+        << retry.headers;
+    EXPECT_EQ(server.Terminate(10000), 0);
+  }
+  std::multiset<int32_t> ids = StoredIds(data);
+  EXPECT_EQ(ids.size(), 50u);
+  for (int32_t id = 1; id <= 50; ++id) EXPECT_EQ(ids.count(id), 1u) << id;
+  testing::RemoveTree(dir);
+}
+
+// Single-event /track requests from several connections while the server is SIGKILLed: after
+// a restart every acknowledged event is there exactly once.
+TEST(CrashE2eTest, TrackEventsAcknowledgedBeforeASigkillArePresentOnce) {
+  std::string dir = testing::MakeTempDir("trackhouse-track-kill-");
+  ASSERT_FALSE(dir.empty());
+  std::string data = dir + "/data";
+  std::set<int32_t> acked;
+  std::mutex mu;
+  int32_t next = 1;
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    ServerProcess server;
+    std::string err;
+    ASSERT_TRUE(server.Start(TRACKHOUSE_BINARY, data, {}, &err)) << err;
+    if (round == 0) {
+      ASSERT_EQ(HttpRequest(server.port(), "POST", "/", kDdl).status, 200);
+    }
+    std::atomic<bool> stop{false};
+    std::atomic<int32_t> ids{next};
+    std::vector<std::thread> senders;
+    for (int t = 0; t < 4; ++t) {
+      senders.emplace_back([&] {
+        while (!stop.load()) {
+          int32_t id = ids.fetch_add(1);
+          std::string event = "{\"entityType\":\"Model\",\"entityId\":" +
+                              std::to_string(id % 101) + ",\"userId\":" + std::to_string(id) +
+                              ",\"metricType\":\"View\"}";
+          auto r = HttpRequest(server.port(), "POST", "/track/entityMetricEvents",
+                               {{"Content-Type", "application/json"}}, event, 3000);
+          if (r.status == 200) {
+            std::lock_guard lock(mu);
+            acked.insert(id);
+          }
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + 200 * round));
+    server.Kill();
+    stop = true;
+    for (auto& t : senders) t.join();
+    next = ids.load();
+  }
+  ASSERT_GT(acked.size(), 50u) << "too few events were acknowledged to test anything";
+  std::multiset<int32_t> ids = StoredIds(data);
+  for (int32_t id : acked) ASSERT_EQ(ids.count(id), 1u) << "acknowledged event " << id;
+  for (int32_t id : ids) ASSERT_EQ(ids.count(id), 1u) << "event stored twice: " << id;
   testing::RemoveTree(dir);
 }
 

@@ -363,6 +363,7 @@ Status LoadConfigFile(const std::string& path, AppConfig* config) {
         {"merge_max_parts", UInt(&e.merge_max_parts)},
         {"merge_max_rows", UInt(&e.merge_max_rows)},
         {"merge_threads", UInt(&e.merge_threads)},
+        {"max_idempotency_keys", UInt(&e.max_idempotency_keys)},
         {"ttl_check_interval_ms", Int64(&e.ttl_check_interval_ms)},
         {"flush_check_interval_ms", Int64(&e.flush_check_interval_ms)},
         {"test_pause_ms", Int64(&e.test_pause_ms)}}},

@@ -157,6 +157,8 @@ int Serve(const Flags& flags) {
 
   engine::EngineOptions engine_options = config.engine;
   engine_options.data_dir = config.data_dir;
+  engine_options.idempotency_window_micros =
+      static_cast<int64_t>(config.server.track.idempotency_window_seconds) * 1000000;
   auto storage = engine::OpenEngine(engine_options);
   if (!storage.ok()) {
     if (storage.status().code() == StatusCode::kUnavailable) {

@@ -14,6 +14,7 @@
 #include "common/metrics.h"
 #include "common/thread_annotations.h"
 #include "engine/catalog.h"
+#include "engine/idempotency.h"
 #include "engine/merge_rules.h"
 #include "engine/scan.h"
 #include "engine/table.h"
@@ -28,6 +29,9 @@ namespace trackhouse::engine {
 namespace {
 
 constexpr uint8_t kInsertRecord = 1;
+// An insert with its Idempotency-Key: [2][table id u64][key][answer][time i64][block], key and
+// answer length-prefixed (docs/formats/log.md).
+constexpr uint8_t kKeyedInsertRecord = 2;
 
 metrics::Counter& InsertRows() {
   static auto& c = metrics::GetCounter("trackhouse_engine_inserted_rows_total",
@@ -93,6 +97,14 @@ class Engine final : public storage::Storage {
   Result<std::vector<std::string>> ListTables(const std::string& database) override;
   Result<storage::TableSchemaPtr> GetTable(const std::string& database,
                                            const std::string& table) override;
+  Result<storage::InsertResult> InsertIdempotent(const storage::TableSchema& schema,
+                                                 const types::Block& block,
+                                                 const storage::IdempotencyRecord& record) override {
+    return InsertWith(schema, block, &record);
+  }
+  std::optional<storage::IdempotencyRecord> FindIdempotencyKey(std::string_view key) override {
+    return keys_->Find(key, clock_->NowMicros());
+  }
   Result<storage::InsertResult> Insert(const storage::TableSchema& schema,
                                        const types::Block& block) override;
   Result<std::unique_ptr<storage::ScanSource>> Scan(const std::string& database,
@@ -133,6 +145,10 @@ class Engine final : public storage::Storage {
   void FlusherLoop();
   void MergerLoop();
   Status TrimLog();
+  // Insert, with the record of a keyed insert or nullptr.
+  Result<storage::InsertResult> InsertWith(const storage::TableSchema& schema,
+                                           const types::Block& block,
+                                           const storage::IdempotencyRecord* record);
   uint64_t TotalMemtableBytes() const;
   std::vector<Entry> AllEntries() const;
 
@@ -141,6 +157,7 @@ class Engine final : public storage::Storage {
   Clock* clock_ = nullptr;
   std::unique_ptr<env::FileLock> lock_;
   std::unique_ptr<log::LogWriter> log_;
+  std::unique_ptr<IdempotencyIndex> keys_;
 
   // Inserts hold this shared from log append to memtable add; flush swaps and log trims take
   // it exclusively.
@@ -249,17 +266,38 @@ Status Engine::Recover() {
   }
   if (from == UINT64_MAX) from = 1;
   int64_t now = clock_->NowMicros();
+  keys_ = std::make_unique<IdempotencyIndex>(env_, options_.data_dir,
+                                             options_.idempotency_window_micros,
+                                             options_.max_idempotency_keys);
+  // Keys of records up to keys_covered are in the snapshot; later ones come from the log.
+  TH_ASSIGN_OR_RETURN(const uint64_t keys_covered, keys_->Load(now));
+  const uint64_t tables_from = from;
+  from = std::min(from, keys_covered + 1);
   std::string wal = env::JoinPath(options_.data_dir, "wal");
   auto rec = log::Recover(env_, wal, from, [&](uint64_t lsn, std::string_view payload) -> Status {
-    if (payload.size() < 9 || static_cast<uint8_t>(payload[0]) != kInsertRecord) {
+    const uint8_t kind = payload.empty() ? 0 : static_cast<uint8_t>(payload[0]);
+    if (payload.size() < 9 || (kind != kInsertRecord && kind != kKeyedInsertRecord)) {
       return Status::Corruption(
           fmt::format("{}: log record {} has an unknown kind or is short ({} bytes)", wal, lsn,
                       payload.size()));
     }
     uint64_t id = DecodeFixed64(payload.data() + 1);
+    std::string_view rest = payload.substr(9);
+    if (kind == kKeyedInsertRecord) {
+      std::string_view key, answer;
+      uint64_t time = 0;
+      if (!GetLengthPrefixed(&rest, &key) || !GetLengthPrefixed(&rest, &answer) ||
+          !GetFixed64(&rest, &time)) {
+        return Status::Corruption(
+            fmt::format("{}: log record {}: its Idempotency-Key header is cut short", wal, lsn));
+      }
+      if (lsn > keys_covered) {
+        keys_->Add({std::string(key), std::string(answer), static_cast<int64_t>(time)}, now);
+      }
+    }
     auto it = by_id.find(id);
     if (it == by_id.end() || lsn <= it->second->persisted_lsn()) return Status::OK();
-    auto block = types::DeserializeBlock(payload.substr(9));
+    auto block = types::DeserializeBlock(rest);
     if (!block.ok()) {
       return block.status().WithContext(fmt::format("{}: log record {}", wal, lsn));
     }
@@ -274,10 +312,10 @@ Status Engine::Recover() {
   lo.sync = options_.sync;
   lo.compress = options_.log_compress;
   lo.segment_bytes = options_.log_segment_bytes;
-  if (rec->records > 0 && rec->oldest_lsn > from) {
+  if (rec->records > 0 && rec->oldest_lsn > tables_from) {
     return Status::Corruption(
         fmt::format("{}: the log starts at record {} but the tables need it from record {}", wal,
-                    rec->oldest_lsn, from));
+                    rec->oldest_lsn, tables_from));
   }
   TH_ASSIGN_OR_RETURN(log_, log::LogWriter::Open(env_, wal, std::max(rec->next_lsn, from), lo));
   return Status::OK();
@@ -337,6 +375,12 @@ Result<Engine::Entry> Engine::StorageOf(const Entry& e) const {
 
 Result<storage::InsertResult> Engine::Insert(const storage::TableSchema& schema,
                                              const types::Block& block) {
+  return InsertWith(schema, block, nullptr);
+}
+
+Result<storage::InsertResult> Engine::InsertWith(const storage::TableSchema& schema,
+                                                 const types::Block& block,
+                                                 const storage::IdempotencyRecord* record) {
   TH_ASSIGN_OR_RETURN(Entry e, Lookup(schema.database, schema.name));
   if (e.def->schema->create_sql != schema.create_sql) {
     InsertRejected().Add();
@@ -366,8 +410,13 @@ Result<storage::InsertResult> Engine::Insert(const storage::TableSchema& schema,
   }
   std::string payload;
   payload.reserve(rows.ByteSize() / 2 + 64);
-  payload.push_back(static_cast<char>(kInsertRecord));
+  payload.push_back(static_cast<char>(record != nullptr ? kKeyedInsertRecord : kInsertRecord));
   PutFixed64(&payload, target.def->id);
+  if (record != nullptr) {
+    PutLengthPrefixed(&payload, record->key);
+    PutLengthPrefixed(&payload, record->answer);
+    PutFixed64(&payload, static_cast<uint64_t>(record->time_micros));
+  }
   types::SerializeBlock(rows, &payload);
   uint64_t lsn;
   {
@@ -381,6 +430,10 @@ Result<storage::InsertResult> Engine::Insert(const storage::TableSchema& schema,
                       schema.name),
           ch::kTypeMismatch);
     }
+    if (record != nullptr && keys_->Find(record->key, clock_->NowMicros())) {
+      return Status::AlreadyExists(
+          fmt::format("Idempotency-Key {} is already stored", record->key));
+    }
     auto r = log_->Append(payload);
     if (!r.ok()) {
       InsertRejected().Add();
@@ -388,6 +441,7 @@ Result<storage::InsertResult> Engine::Insert(const storage::TableSchema& schema,
     }
     lsn = *r;
     target.table->AddToMemTable(rows, lsn);
+    if (record != nullptr) keys_->Add(*record, clock_->NowMicros());
   }
   InsertRows().Add(static_cast<int64_t>(rows.rows()));
   const BufferParams* buffer = e.def->is_buffer() ? &e.def->buffer : nullptr;
@@ -403,15 +457,19 @@ Result<storage::InsertResult> Engine::Insert(const storage::TableSchema& schema,
 
 Status Engine::TrimLog() {
   uint64_t upto;
+  uint64_t covered;
   {
     std::unique_lock commit(commit_mu_);
-    upto = log_->next_lsn() - 1;
+    covered = log_->next_lsn() - 1;  // every keyed record up to here is in keys_
+    upto = covered;
     for (const auto& e : AllEntries()) {
       if (!e.table) continue;
       uint64_t m = e.table->MinUnflushedLsn();
       if (m != 0) upto = std::min(upto, m - 1);
     }
   }
+  // The keys of the records about to go must outlive them.
+  TH_RETURN_IF_ERROR(keys_->Save(covered, clock_->NowMicros()));
   return log_->TrimUpTo(upto);
 }
 

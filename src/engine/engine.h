@@ -67,6 +67,11 @@ struct EngineOptions {
   // How often the background flusher looks at memtables.
   int64_t flush_check_interval_ms = 100;
 
+  // Idempotency-Keys of keyed inserts (POST /track) are remembered this long after their
+  // insert, and at most this many (the oldest are forgotten first, counted on /metrics).
+  int64_t idempotency_window_micros = 24ll * 3600 * 1000000;
+  size_t max_idempotency_keys = 100000;
+
   // For crash tests only: flushes and merges pause this long after writing their parts and
   // before committing them, widening the window in which a kill hits them. 0 in production.
   int64_t test_pause_ms = 0;

@@ -664,5 +664,76 @@ TEST_F(EngineTest, CreatedTableSurvivesPowerLoss) {
   storage_->Stop().IgnoreError();
   storage_.reset();
 }
+
+// ---- Idempotency-Keys (POST /track) ----
+
+class EngineIdempotencyTest : public EngineTest {
+ protected:
+  storage::IdempotencyRecord Record(std::string key, std::string answer) {
+    return {std::move(key), std::move(answer), clock_->NowMicros()};
+  }
+  Result<storage::InsertResult> Keyed(std::string key, int base) {
+    auto schema = Schema("entityMetricEvents");
+    return storage_->InsertIdempotent(*schema, EntityRows(*schema, 5, base, 1704067200000),
+                                      Record(std::move(key), "{\"accepted\":5}"));
+  }
+};
+
+TEST_F(EngineIdempotencyTest, AStoredKeyIsFoundAndNotStoredTwice) {
+  Open();
+  ASSERT_TRUE(Ddl(kEntityDdl).ok());
+  EXPECT_EQ(storage_->FindIdempotencyKey("k1"), std::nullopt);
+  ASSERT_TRUE(Keyed("k1", 100).ok());
+  auto found = storage_->FindIdempotencyKey("k1");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->answer, "{\"accepted\":5}");
+  auto again = Keyed("k1", 200);
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(Rows("entityMetricEvents", {"entityId"}).size(), 5u);
+}
+
+TEST_F(EngineIdempotencyTest, KeysSurviveACrashFromTheLogAndFromTheSnapshotAfterTrims) {
+  options_.flush_rows = 1u << 30;
+  options_.log_segment_bytes = 1;  // every record in its own segment: trims remove them
+  Open();
+  ASSERT_TRUE(Ddl(kEntityDdl).ok());
+  ASSERT_TRUE(Keyed("in-log", 100).ok());
+  // Crash with the key only in the log.
+  storage_->Stop().IgnoreError();
+  storage_.reset();
+  env_.Crash();
+  Open();
+  ASSERT_TRUE(storage_->FindIdempotencyKey("in-log").has_value());
+  // Flush: the rows go to parts and the log is trimmed; the key must come from the snapshot.
+  ASSERT_TRUE(Keyed("after-restart", 200).ok());
+  ASSERT_TRUE(storage_->FlushAll().ok());
+  storage_->Stop().IgnoreError();
+  storage_.reset();
+  env_.Crash();
+  Open();
+  EXPECT_TRUE(storage_->FindIdempotencyKey("in-log").has_value());
+  EXPECT_TRUE(storage_->FindIdempotencyKey("after-restart").has_value());
+  EXPECT_EQ(Keyed("in-log", 300).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(Rows("entityMetricEvents", {"entityId"}).size(), 10u);
+}
+
+TEST_F(EngineIdempotencyTest, KeysAreForgottenAfterTheWindowOrBeyondTheBound) {
+  options_.idempotency_window_micros = 60ll * 1000000;
+  options_.max_idempotency_keys = 3;
+  Open();
+  ASSERT_TRUE(Ddl(kEntityDdl).ok());
+  ASSERT_TRUE(Keyed("old", 100).ok());
+  clock_->Advance(61ll * 1000000);
+  EXPECT_EQ(storage_->FindIdempotencyKey("old"), std::nullopt);
+  EXPECT_TRUE(Keyed("old", 200).ok()) << "past the window the key is new again";
+  for (const char* k : {"a", "b", "c"}) ASSERT_TRUE(Keyed(k, 300).ok());
+  EXPECT_EQ(storage_->FindIdempotencyKey("old"), std::nullopt) << "the oldest of 4 went";
+  EXPECT_TRUE(storage_->FindIdempotencyKey("c").has_value());
+  ASSERT_TRUE(storage_->FlushAll().ok());
+  Reopen();
+  EXPECT_EQ(storage_->FindIdempotencyKey("old"), std::nullopt);
+  EXPECT_TRUE(storage_->FindIdempotencyKey("a").has_value());
+}
+
 }  // namespace
 }  // namespace trackhouse::engine

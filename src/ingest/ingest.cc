@@ -147,14 +147,14 @@ class InsertStreamImpl final : public InsertStream {
   }
 
   uint64_t rows_staged() const override { return staged_rows_; }
-  Status Commit() override {
+  Status Commit(const storage::IdempotencyRecord* idempotency) override {
     if (!status_.ok()) return status_;
     if (!staged_ || !finished_) return Status::Internal("InsertStream::Commit before Finish");
     if (held_.empty()) return Status::OK();
     types::Block all = held_.size() == 1 ? std::move(held_[0]) : types::Concat(held_);
     held_.clear();
     staged_rows_ = 0;
-    return status_ = Store(std::move(all));
+    return status_ = Store(std::move(all), idempotency);
   }
 
   uint64_t rows_written() const override { return rows_; }
@@ -195,7 +195,7 @@ class InsertStreamImpl final : public InsertStream {
                                            const storage::ColumnDef& column,
                                            const std::map<std::string, types::NamedColumn>& have,
                                            size_t rows);
-  Status Store(types::Block block);
+  Status Store(types::Block block, const storage::IdempotencyRecord* idempotency = nullptr);
   Result<types::Block> AdaptToSchema(const types::Block& block, const storage::TableSchema& schema);
 
   storage::Storage* storage_ = nullptr;
@@ -478,7 +478,7 @@ Result<types::Block> InsertStreamImpl::AdaptToSchema(const types::Block& block,
   return out;
 }
 
-Status InsertStreamImpl::Store(types::Block block) {
+Status InsertStreamImpl::Store(types::Block block, const storage::IdempotencyRecord* idempotency) {
   if (block.rows() == 0) return Status::OK();
   if (target_schema_ != schema_) {
     auto adapted = AdaptToSchema(block, *target_schema_);
@@ -489,7 +489,11 @@ Status InsertStreamImpl::Store(types::Block block) {
     }
     block = std::move(adapted).value();
   }
-  auto result = storage_->Insert(*target_schema_, block);
+  auto insert = [&] {
+    return idempotency != nullptr ? storage_->InsertIdempotent(*target_schema_, block, *idempotency)
+                                  : storage_->Insert(*target_schema_, block);
+  };
+  auto result = insert();
   // The table was altered (ALTER ADD/DROP COLUMN) while this insert ran: re-shape the block
   // for the new definition and try again; later blocks are re-shaped the same way.
   for (int attempt = 0;
@@ -508,7 +512,7 @@ Status InsertStreamImpl::Store(types::Block block) {
     }
     target_schema_ = *fresh;
     block = std::move(adapted).value();
-    result = storage_->Insert(*target_schema_, block);
+    result = insert();
   }
   if (!result.ok()) {
     M().storage_errors.Add();

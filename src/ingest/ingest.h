@@ -88,8 +88,10 @@ class InsertStream {
 
   // Staged streams: rows parsed and waiting for Commit().
   virtual uint64_t rows_staged() const = 0;
-  // Staged streams, after Finish(): stores every staged row in one storage insert.
-  virtual Status Commit() = 0;
+  // Staged streams, after Finish(): stores every staged row in one storage insert, with
+  // `idempotency` (if not null) in the same durable record (storage::InsertIdempotent;
+  // AlreadyExists if its key is stored already, and then nothing is).
+  virtual Status Commit(const storage::IdempotencyRecord* idempotency) = 0;
 
   // Rows and (in-memory) bytes stored so far, also after an error.
   virtual uint64_t rows_written() const = 0;

@@ -1,6 +1,7 @@
 #include "server/track.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <cctype>
@@ -9,6 +10,7 @@
 #include <utility>
 
 #include "common/error_codes.h"
+#include "common/fail_point.h"
 #include "common/metrics.h"
 #include "formats/input_format.h"
 #include "formats/output_format.h"
@@ -37,6 +39,9 @@ struct TrackMetrics {
       "/track requests answered 503 because the store pushed back (log, memory or disk full)");
   metrics::Counter& bytes =
       metrics::GetCounter("trackhouse_track_body_bytes_total", "/track body bytes read");
+  metrics::Counter& replayed = metrics::GetCounter(
+      "trackhouse_track_idempotent_replays_total",
+      "/track retries answered with the stored answer of their Idempotency-Key");
 };
 
 TrackMetrics& M() {
@@ -153,6 +158,39 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
   stmt.source = sql::InsertStmt::Source::kFormat;
   stmt.data_format = "JSONEachRow";
 
+  // Idempotency-Key: a stored one answers again; one being served answers 409.
+  std::string idempotency_key;
+  if (std::string_view key = request.Header("Idempotency-Key"); !key.empty()) {
+    bool visible = std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    if (key.size() > 128 || !visible) {
+      return bad(400, "BAD_REQUEST", "Idempotency-Key must be 1 to 128 visible ASCII characters");
+    }
+    idempotency_key = fmt::format("{}.{}/{}", stmt.database, stmt.table, key);
+    if (auto stored = storage_->FindIdempotencyKey(idempotency_key)) {
+      M().replayed.Add();
+      HttpResponse r = JsonResponse(200, stored->answer);
+      r.headers.emplace_back("Idempotency-Replayed", "true");
+      r.close = !raw_body->done();
+      return r;
+    }
+    std::lock_guard lock(in_flight_mu_);
+    if (!in_flight_.insert(idempotency_key).second) {
+      HttpResponse r = bad(409, "CONFLICT",
+                           "a request with this Idempotency-Key is being served; retry shortly");
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
+  }
+  struct InFlight {
+    TrackHandler* self;
+    const std::string& key;
+    ~InFlight() {
+      if (key.empty()) return;
+      std::lock_guard lock(self->in_flight_mu_);
+      self->in_flight_.erase(key);
+    }
+  } in_flight{this, idempotency_key};
+
   formats::RowErrors errors;
   ingest::IngestOptions io;
   io.max_insert_block_size = options_.max_rows + 1;
@@ -239,12 +277,25 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
     return JsonResponse(400, std::move(body_json));
   }
   const uint64_t accepted = stream.rows_staged();
-  Status committed = stream.Commit();
-  if (!committed.ok()) return StoreError(committed);
-  M().accepted.Add(static_cast<int64_t>(accepted));
   std::string answer = fmt::format("{{\"accepted\":{}", accepted);
   if (partial) answer += ",\"rejected\":" + RowsJson(errors);
   answer.push_back('}');
+  std::optional<storage::IdempotencyRecord> record;
+  if (!idempotency_key.empty())
+    record = storage::IdempotencyRecord{idempotency_key, answer, now_micros};
+  Status committed = stream.Commit(record ? &*record : nullptr);
+  if (committed.code() == StatusCode::kAlreadyExists && record) {
+    // Stored by another server process sharing the data? Never here; answer as it was stored.
+    if (auto stored = storage_->FindIdempotencyKey(idempotency_key)) {
+      M().replayed.Add();
+      HttpResponse r = JsonResponse(200, stored->answer);
+      r.headers.emplace_back("Idempotency-Replayed", "true");
+      return r;
+    }
+  }
+  if (!committed.ok()) return StoreError(committed);
+  M().accepted.Add(static_cast<int64_t>(accepted));
+  if (FailPointHit("track_after_commit")) ::raise(SIGKILL);
   return JsonResponse(200, std::move(answer));
 }
 

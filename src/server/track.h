@@ -8,7 +8,14 @@
 //   200 {"accepted": n, "rejected": [...]}            ?partial=1: good rows stored, bad listed
 //   400 {"error": {"code": "BAD_ROWS", "message": ..., "rows": [{"index", "column", "reason"}]}}
 //   413 body or row count over the limits, 415 unsupported Content-Type, 404 unknown table,
+//   409 + Retry-After: a request with the same Idempotency-Key is being served right now
 //   503 + Retry-After when the store pushes back (log or memory budget full, disk full).
+//
+// Idempotency: a request with an `Idempotency-Key` header (up to 128 visible ASCII characters)
+// stores the key, scoped to its table, and its answer in the same log record as its rows; a
+// retry with the same key gets the first answer again (header `Idempotency-Replayed: true`)
+// and stores nothing. Keys survive crashes and restarts (the engine's IdempotencyIndex) for
+// the storage's window.
 //
 // Actor context: where the table has the configured userId / ip / userAgent columns and a row
 // omits them, they are filled from the request (TrackActor), not from their DEFAULT.
@@ -16,11 +23,14 @@
 // Thread-safe: Handle() is called from many worker threads at once. Does not own the storage.
 #pragma once
 
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
 #include "common/clock.h"
+#include "common/thread_annotations.h"
 #include "server/http.h"
 #include "server/track_options.h"
 #include "storage/storage.h"
@@ -46,6 +56,9 @@ class TrackHandler {
   const TrackOptions options_;
   storage::Storage* const storage_;
   Clock* const clock_;
+  // Idempotency-Keys of the requests being served, so that a concurrent retry waits its turn.
+  std::mutex in_flight_mu_;
+  std::set<std::string> in_flight_ GUARDED_BY(in_flight_mu_);
 };
 
 // The JSON error body of /track and its status: {"error": {"code": ..., "message": ...}}.

@@ -247,6 +247,40 @@ TEST_F(TrackTest, GzipBodiesAreInflated) {
   EXPECT_EQ(CountRows("events"), 2u);
 }
 
+TEST_F(TrackTest, ARetryWithTheSameIdempotencyKeyGetsTheFirstAnswerAndStoresNothing) {
+  Start();
+  const std::string rows =
+      "{\"entityType\":\"Model\",\"entityId\":1}\n{\"entityType\":\"Model\",\"entityId\":2}\n";
+  Response first =
+      Track("/track/events", rows, "application/x-ndjson", "Idempotency-Key: batch-1\r\n");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.Header("Idempotency-Replayed"), "");
+  Response retry =
+      Track("/track/events", rows, "application/x-ndjson", "Idempotency-Key: batch-1\r\n");
+  EXPECT_EQ(retry.status, 200) << retry.body;
+  EXPECT_EQ(retry.body, first.body);
+  EXPECT_EQ(retry.Header("Idempotency-Replayed"), "true");
+  Response other =
+      Track("/track/events", rows, "application/x-ndjson", "Idempotency-Key: batch-2\r\n");
+  EXPECT_EQ(other.status, 200) << other.body;
+  EXPECT_EQ(other.Header("Idempotency-Replayed"), "");
+  EXPECT_EQ(CountRows("events"), 4u);
+  // The same key on another table is another request.
+  ASSERT_EQ(Post("CREATE TABLE other (entityId Int32) ENGINE = MergeTree ORDER BY entityId").status,
+            200);
+  Response elsewhere = Track("/track/other", R"({"entityId":1})", "application/json",
+                             "Idempotency-Key: batch-1\r\n");
+  EXPECT_EQ(elsewhere.Header("Idempotency-Replayed"), "");
+  EXPECT_EQ(CountRows("other"), 1u);
+  Response bad = Track("/track/events", rows, "application/x-ndjson",
+                       "Idempotency-Key: " + std::string(129, 'k') + "\r\n");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("Idempotency-Key must be 1 to 128 visible ASCII characters"),
+            std::string::npos)
+      << bad.body;
+  EXPECT_EQ(CountRows("events"), 4u);
+}
+
 TEST_F(TrackTest, WithKeysTrackNeedsAWriteKeyForTheTable) {
   Start(TrackOptions(), Keys());
   const std::string row = R"({"entityType":"Model","entityId":1})";
@@ -295,10 +329,12 @@ TEST_F(TrackTest, OnTheClickHouseInterfaceTheKeyIsThePasswordAndItsRoleDecides) 
     return fmt::format("X-ClickHouse-User: app\r\nX-ClickHouse-Key: {}\r\n", key);
   };
   Client basic(port_);
-  Response read = basic.Request(
-      "POST", "/?query=" + Encode("EXISTS TABLE events"), "",
-      "Authorization: Basic ZGFzaGJvYXJkOnJlYWQta2V5LTAxMjM0NTY3ODlhYmNkZWY=\r\n");  // dashboard:<read
-                                                                                     // key>
+  Response
+      read =
+          basic.Request("POST", "/?query=" + Encode("EXISTS TABLE events"), "",
+                        "Authorization: Basic "
+                        "ZGFzaGJvYXJkOnJlYWQta2V5LTAxMjM0NTY3ODlhYmNkZWY=\r\n");  // dashboard:<read
+                                                                                  // key>
   EXPECT_EQ(read.status, 200) << read.body;
   Client by_arg(port_);
   Response arg = by_arg.Request(

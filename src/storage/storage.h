@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,15 @@ struct TableSchema {
 using TableSchemaPtr = std::shared_ptr<const TableSchema>;
 
 // What an insert did: rows stored, and the log sequence number that made them durable.
+// An insert's Idempotency-Key (POST /track) and the answer its request got: stored with the
+// rows in one log record, so a retry of the same request after a crash or a lost answer finds
+// it and gets the same answer without storing the rows twice.
+struct IdempotencyRecord {
+  std::string key;
+  std::string answer;
+  int64_t time_micros = 0;  // when the rows were stored
+};
+
 struct InsertResult {
   uint64_t rows = 0;
   uint64_t lsn = 0;
@@ -133,6 +143,18 @@ class Storage {
   // src/ingest). All-or-nothing, also across a crash. `schema` is the version the caller built
   // the block against; if the table changed since, the insert is retried by the caller.
   virtual Result<InsertResult> Insert(const TableSchema& schema, const types::Block& block) = 0;
+
+  // Insert with an Idempotency-Key stored in the same durable record. AlreadyExists if the key
+  // is already stored (nothing is inserted); NotSupported where the storage keeps no keys.
+  virtual Result<InsertResult> InsertIdempotent(const TableSchema& schema,
+                                                const types::Block& block,
+                                                const IdempotencyRecord& record) {
+    return Status::NotSupported("this storage does not keep idempotency keys");
+  }
+  // The record stored for `key` within the storage's idempotency window, if any.
+  virtual std::optional<IdempotencyRecord> FindIdempotencyKey(std::string_view key) {
+    return std::nullopt;
+  }
 
   // The table's data parts (system.parts): active parts only, in storage order.
   virtual Result<std::vector<PartInfo>> ListParts(const std::string& database,
