@@ -97,11 +97,12 @@ class Engine final : public storage::Storage {
   Result<std::vector<std::string>> ListTables(const std::string& database) override;
   Result<storage::TableSchemaPtr> GetTable(const std::string& database,
                                            const std::string& table) override;
-  Result<storage::InsertResult> InsertIdempotent(const storage::TableSchema& schema,
-                                                 const types::Block& block,
-                                                 const storage::IdempotencyRecord& record) override {
+  Result<storage::InsertResult> InsertIdempotent(
+      const storage::TableSchema& schema, const types::Block& block,
+      const storage::IdempotencyRecord& record) override {
     return InsertWith(schema, block, &record);
   }
+  std::vector<storage::ReadinessCheck> CheckReadiness() override;
   std::optional<storage::IdempotencyRecord> FindIdempotencyKey(std::string_view key) override {
     return keys_->Find(key, clock_->NowMicros());
   }
@@ -266,9 +267,8 @@ Status Engine::Recover() {
   }
   if (from == UINT64_MAX) from = 1;
   int64_t now = clock_->NowMicros();
-  keys_ = std::make_unique<IdempotencyIndex>(env_, options_.data_dir,
-                                             options_.idempotency_window_micros,
-                                             options_.max_idempotency_keys);
+  keys_ = std::make_unique<IdempotencyIndex>(
+      env_, options_.data_dir, options_.idempotency_window_micros, options_.max_idempotency_keys);
   // Keys of records up to keys_covered are in the snapshot; later ones come from the log.
   TH_ASSIGN_OR_RETURN(const uint64_t keys_covered, keys_->Load(now));
   const uint64_t tables_from = from;
@@ -455,6 +455,19 @@ Result<storage::InsertResult> Engine::InsertWith(const storage::TableSchema& sch
   return storage::InsertResult{rows.rows(), lsn};
 }
 
+std::vector<storage::ReadinessCheck> Engine::CheckReadiness() {
+  std::vector<storage::ReadinessCheck> checks;
+  checks.push_back(
+      {"engine_open", !stopped_.load(), stopped_.load() ? "the engine is stopped" : ""});
+  Status log = log_ ? log_->health() : Status::Unavailable("the log is not open");
+  checks.push_back({"log_writable", log.ok(), log.ok() ? "" : log.ToString()});
+  const uint64_t held = TotalMemtableBytes(), limit = 2 * options_.memtable_budget_bytes;
+  checks.push_back(
+      {"memory_budget", held <= limit,
+       fmt::format("{} bytes of rows waiting for disk, inserts pause above {}", held, limit)});
+  return checks;
+}
+
 Status Engine::TrimLog() {
   uint64_t upto;
   uint64_t covered;
@@ -614,7 +627,7 @@ Result<std::unique_ptr<storage::ScanSource>> Engine::Scan(const std::string& dat
 }
 
 Result<std::vector<storage::PartInfo>> Engine::ListParts(const std::string& database,
-                                                          const std::string& table) {
+                                                         const std::string& table) {
   TH_ASSIGN_OR_RETURN(Entry e, Lookup(database, table));
   std::vector<storage::PartInfo> out;
   if (e.table == nullptr) return out;  // a Buffer table stores its rows in its destination

@@ -270,6 +270,13 @@ Status LogWriter::Close() {
   return s;
 }
 
+Status LogWriter::health() const {
+  std::lock_guard lock(mu_);
+  if (!error_.ok()) return error_;
+  if (closed_) return Status::Unavailable("the log is closed");
+  return Status::OK();
+}
+
 uint64_t LogWriter::next_lsn() const {
   std::lock_guard lock(mu_);
   return next_lsn_;

@@ -110,6 +110,9 @@ class LogWriter {
 
   // The LSN the next acknowledged record will get.
   uint64_t next_lsn() const;
+  // OK while appends can succeed; the sticky error after a failed write or sync, Unavailable
+  // after Close.
+  Status health() const;
   Stats stats() const;
 
  private:

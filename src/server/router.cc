@@ -9,6 +9,7 @@
 #include <random>
 
 #include "common/metrics.h"
+#include "formats/output_format.h"
 #include "server/compression.h"
 #include "server/http_error.h"
 #include "server/version.h"
@@ -26,6 +27,8 @@ struct RouterMetrics {
   metrics::Counter& access_denied = metrics::GetCounter(
       "trackhouse_http_access_denied_total",
       "Requests whose key's role or table list does not allow what they asked (403)");
+  metrics::Counter& not_ready = metrics::GetCounter("trackhouse_http_not_ready_total",
+                                                    "GET /ready answers that were not ready (503)");
   metrics::Counter& rate_limited = metrics::GetCounter(
       "trackhouse_http_rate_limited_total", "Requests refused by a key's rate limit (429)");
   metrics::Counter& queries = metrics::GetCounter(
@@ -163,7 +166,7 @@ Router::Router(RouterOptions options, storage::Storage* storage, query::QueryHan
 HttpResponse Router::Handle(const HttpRequest& request, BodyReader* body) {
   const std::string& path = request.path;
   bool get_like = request.method == "GET" || request.method == "HEAD";
-  if (path == "/ping" || path == "/health" || path == "/metrics") {
+  if (path == "/ping" || path == "/health" || path == "/metrics" || path == "/ready") {
     if (!get_like) {
       HttpResponse r;
       r.status = 405;
@@ -183,9 +186,10 @@ HttpResponse Router::Handle(const HttpRequest& request, BodyReader* body) {
       if (!key.ok()) return refusal;
       if (!access_.MayRead(**key)) {
         return TrackError(403, "FORBIDDEN",
-                          fmt::format("key '{}' may not read /metrics", (*key)->name));
+                          fmt::format("key '{}' may not read {}", (*key)->name, path));
       }
     }
+    if (path == "/ready") return HandleReady();
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics::RenderPrometheus();
@@ -273,6 +277,32 @@ Result<const ApiKey*> Router::CheckKey(std::string_view presented, HttpResponse*
     return Status::ResourceExhausted("rate limited", ch::kQuotaExceeded);
   }
   return key;
+}
+
+HttpResponse Router::HandleReady() {
+  std::vector<storage::ReadinessCheck> checks = storage_->CheckReadiness();
+  bool ready = true;
+  std::string body = "{\"ready\":";
+  std::string items;
+  for (const auto& c : checks) {
+    ready &= c.ok;
+    if (!items.empty()) items.push_back(',');
+    formats::AppendJsonString(c.name, true, &items);
+    items += fmt::format(":{{\"ok\":{}", c.ok ? "true" : "false");
+    if (!c.detail.empty()) {
+      items += ",\"detail\":";
+      formats::AppendJsonString(c.detail, true, &items);
+    }
+    items.push_back('}');
+  }
+  body += fmt::format("{},\"checks\":{{{}}}}}\n", ready ? "true" : "false", items);
+  if (!ready) M().not_ready.Add();
+  HttpResponse r;
+  r.status = ready ? 200 : 503;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  if (!ready) r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 HttpResponse Router::HandleHealth() {

@@ -75,6 +75,7 @@ class Router final : public HttpHandler {
   struct Context;
 
   HttpResponse HandleHealth();
+  HttpResponse HandleReady();
   HttpResponse HandleTrack(const HttpRequest& request, BodyReader* body);
   // With keys configured: the key a /track or /metrics request presents, or the refusal
   // (401 without a known key, 429 over its rate limit).

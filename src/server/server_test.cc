@@ -69,6 +69,27 @@ TEST_F(ServerTest, MetricsRendersPrometheusText) {
   EXPECT_NE(r.body.find("trackhouse_http_bad_requests_total"), std::string::npos);
 }
 
+TEST_F(ServerTest, ReadyReportsEachCheckAndTurns503WhenTheStoreCannotWrite) {
+  Client c(port_);
+  Response r = c.Request("GET", "/ready");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Header("Content-Type"), "application/json");
+  EXPECT_NE(r.body.find("{\"ready\":true,\"checks\":{\"engine_open\":{\"ok\":true},"
+                        "\"log_writable\":{\"ok\":true},\"memory_budget\":{\"ok\":true,"),
+            std::string::npos)
+      << r.body;
+  // The store stops (as on shutdown): the server is up but not ready.
+  ASSERT_TRUE(storage_->Stop().ok());
+  Client after(port_);
+  Response down = after.Request("GET", "/ready");
+  EXPECT_EQ(down.status, 503) << down.body;
+  EXPECT_EQ(down.Header("Retry-After"), "1");
+  EXPECT_NE(down.body.find("\"ready\":false"), std::string::npos) << down.body;
+  EXPECT_NE(down.body.find("\"engine_open\":{\"ok\":false,\"detail\":\"the engine is stopped\"}"),
+            std::string::npos)
+      << down.body;
+}
+
 TEST_F(ServerTest, UnknownPathIs404) {
   Client c(port_);
   Response r = c.Request("GET", "/nope");
@@ -292,11 +313,11 @@ TEST_F(ServerTest, PipelinedRequestsAfterABodyAreEachServed) {
   std::string body1 = "{\"id\":1,\"name\":\"a\"}\n{\"id\":2,\"name\":\"b\"}\n";
   std::string body2 = "{\"id\":3,\"name\":\"c\"}\n";
   Client c(port_);
-  c.Send(fmt::format(
-      "POST {0} HTTP/1.1\r\nHost: x\r\nContent-Length: {1}\r\n\r\n{2}"
-      "POST {0} HTTP/1.1\r\nHost: x\r\nContent-Length: {3}\r\n\r\n{4}"
-      "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n",
-      target, body1.size(), body1, body2.size(), body2));
+  c.Send(
+      fmt::format("POST {0} HTTP/1.1\r\nHost: x\r\nContent-Length: {1}\r\n\r\n{2}"
+                  "POST {0} HTTP/1.1\r\nHost: x\r\nContent-Length: {3}\r\n\r\n{4}"
+                  "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n",
+                  target, body1.size(), body1, body2.size(), body2));
   EXPECT_EQ(c.Read().status, 200);
   EXPECT_EQ(c.Read().status, 200);
   Response ping = c.Read();

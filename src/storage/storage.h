@@ -73,6 +73,13 @@ struct IdempotencyRecord {
   int64_t time_micros = 0;  // when the rows were stored
 };
 
+// One check of GET /ready: what was checked, whether it passed, and why not.
+struct ReadinessCheck {
+  std::string name;  // "log_writable", "engine_open", ...
+  bool ok = true;
+  std::string detail;  // the error or the figures, for people
+};
+
 struct InsertResult {
   uint64_t rows = 0;
   uint64_t lsn = 0;
@@ -151,6 +158,9 @@ class Storage {
                                                 const IdempotencyRecord& record) {
     return Status::NotSupported("this storage does not keep idempotency keys");
   }
+  // Whether the storage can take writes now (GET /ready): each check it makes.
+  virtual std::vector<ReadinessCheck> CheckReadiness() { return {}; }
+
   // The record stored for `key` within the storage's idempotency window, if any.
   virtual std::optional<IdempotencyRecord> FindIdempotencyKey(std::string_view key) {
     return std::nullopt;
