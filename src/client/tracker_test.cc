@@ -20,6 +20,7 @@
 
 #include "client/spool.h"
 #include "query/query.h"
+#include "server/access_test_util.h"
 #include "server/test_client.h"
 
 namespace trackhouse {
@@ -664,6 +665,46 @@ TEST_F(TrackerTest, RowsOfSeveralTablesGoInTheirOwnBatches) {
   EXPECT_EQ(CountRows("entityMetricEvents"), 3u);
   EXPECT_EQ(CountRows("clicks"), 3u);
   EXPECT_EQ(tracker->stats().requests, 2u);
+}
+
+TEST_F(TrackerTest, KeyAndEndUserTokenGoWithEveryBatch) {
+  StopAll();
+  server::ServerOptions so;
+  so.access.keys = {
+      server::test_util::Key("admin", "admin-key-0123456789", server::KeyRole::kAdmin),
+      server::test_util::Key("app", "app-key-0123456789ab", server::KeyRole::kWrite)};
+  so.access.jwt_secret = "tracker-test-secret";
+  StartAll(so, &forward_);
+  engine_ = std::make_unique<query::QueryEngine>(storage_.get(), query::QueryEngineOptions());
+  forward_.target = engine_.get();
+  auto as_admin = [&](std::string_view sql) {
+    return Send("POST", "/?password=admin-key-0123456789&query=" + server::Encode(sql));
+  };
+  server::Response created = as_admin(kEntityTable);
+  ASSERT_EQ(created.status, 200) << created.body;
+
+  TrackerOptions o = Options();
+  o.key = "app-key-0123456789ab";
+  o.user_token = server::test_util::SignedToken(R"({"sub":"77"})", "tracker-test-secret");
+  auto tracker = OpenOk(o);
+  ASSERT_TRUE(tracker->EntityMetric(View(1)).ok());  // no user_id: the token's user
+  ASSERT_TRUE(tracker->Flush(10s).ok());
+  EXPECT_EQ(tracker->stats().acknowledged, 1u);
+  server::Response r = as_admin("SELECT userId FROM entityMetricEvents FORMAT TabSeparated");
+  EXPECT_EQ(r.body, "77\n");
+
+  // Without the key the server refuses (401): reported once, not retried.
+  TrackerOptions no_key = Options();
+  CollectErrors(&no_key);
+  auto anonymous = OpenOk(no_key);
+  ASSERT_TRUE(anonymous->EntityMetric(View(2)).ok());
+  ASSERT_TRUE(anonymous->Flush(10s).ok());
+  std::vector<BatchError> errors = Errors();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].http_status, 401);
+  EXPECT_EQ(errors[0].status.code(), StatusCode::kRejected);
+  EXPECT_EQ(anonymous->stats().requests, 1u);
+  EXPECT_EQ(CountRows("entityMetricEvents"), 1u);
 }
 
 TEST_F(TrackerTest, InvalidInputIsRefusedByTrack) {
