@@ -410,9 +410,7 @@ TEST_F(TrackerTest, FlushReturnsOnceTheServerHasTheRows) {
   ASSERT_TRUE(tracker->Flush(0ms).ok());
 }
 
-// DISABLED_ until the server honours Idempotency-Key (the /track contract; not yet on main):
-// the retry is made with the same key, but the server stores the batch a second time.
-TEST_F(TrackerTest, DISABLED_BatchWhoseAnswerWasLostIsRetriedWithItsKeyAndStoredOnce) {
+TEST_F(TrackerTest, BatchWhoseAnswerWasLostIsRetriedWithItsKeyAndStoredOnce) {
   Proxy proxy(port_);
   proxy.DropNextResponse();
   auto tracker = OpenOk(Options(proxy.url()));
