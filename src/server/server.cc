@@ -301,7 +301,6 @@ class ParserBodyReader final : public BodyReader {
       if (ec) return Fail(ec);
     }
     size_t want = std::max<size_t>(1, std::min(max_bytes, chunk_bytes_));
-    if (chunk_.size() < want) chunk_.resize(want);
     if (!parser_->chunked() && parser_->content_length()) {
       // A body of known length is read straight from the socket into the chunk, in reads as
       // large as the chunk, instead of through the parser's 64 KiB buffer and a second copy.
@@ -311,6 +310,8 @@ class ParserBodyReader final : public BodyReader {
         remaining_ = *parser_->content_length();
       }
       size_t n = std::min<uint64_t>(want, remaining_);
+      // The chunk is only as large as the body needs (a single event is a few hundred bytes).
+      if (chunk_.size() < n) chunk_.resize(n);
       if (buffer_->size() > 0) {
         n = std::min(n, buffer_->size());
         std::memcpy(chunk_.data(), buffer_->data().data(), n);
@@ -324,6 +325,7 @@ class ParserBodyReader final : public BodyReader {
       bytes_read_ += n;
       return std::string_view(chunk_.data(), n);
     }
+    if (chunk_.size() < want) chunk_.resize(want);
     while (true) {
       auto& body = parser_->get().body();
       body.data = chunk_.data();
