@@ -44,7 +44,10 @@ export function parseRetryAfterMs(value: string | null, nowMs: number): number |
   return Math.min(Math.max(ms, 0), kMaxRetryAfterMs);
 }
 
-/** Answers worth another attempt: timeouts, too early, rate limited, server errors. */
+/**
+ * Answers worth another attempt: timeouts, a request with the same Idempotency-Key still being
+ * served (409; the retry gets its answer), too early, rate limited, server errors.
+ */
 export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 425 || status === 429 || (status >= 500 && status <= 599);
+  return [408, 409, 425, 429].includes(status) || (status >= 500 && status <= 599);
 }

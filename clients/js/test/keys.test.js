@@ -121,17 +121,18 @@ test('a 429 is retried after the Retry-After the server sent', kTimeout, async (
 
 test('the user token of the track() call goes with its event; the server fills userId from it', kTimeout, async () => {
   const requests = [];
-  const tracker = newTracker({ key: kWriteKey, userToken: userToken('77') }, requests);
+  const [user77, user88] = [userToken('77'), userToken('88')];
+  const tracker = newTracker({ key: kWriteKey, userToken: user77 }, requests);
   const withoutUser = (i) => ({ entityType: 'Image', entityId: i, metricType: 'Like' });
   await tracker.entityMetric(withoutUser(1));
-  tracker.setUserToken(userToken('88'));
+  tracker.setUserToken(user88);
   await tracker.entityMetric(withoutUser(2));
   await tracker.entityMetric({ ...withoutUser(3), userId: 5 });
   tracker.setUserToken(undefined);
   await tracker.flush();
 
   assert.equal(requests.length, 2, 'one batch per token');
-  assert.deepEqual(requests.map((r) => r.headers['x-trackhouse-token']).sort(), [userToken('77'), userToken('88')].sort());
+  assert.deepEqual(requests.map((r) => r.headers['x-trackhouse-token']).sort(), [user77, user88].sort());
   const rows = await selectRows(server, 'SELECT entityId, userId FROM entityMetricEvents ORDER BY entityId');
   assert.deepEqual(rows, [
     { entityId: 1, userId: 77 },

@@ -25,8 +25,8 @@ test('Retry-After is read as seconds or as an HTTP date, bounded', () => {
 });
 
 test('which answers are retried', () => {
-  for (const status of [408, 425, 429, 500, 502, 503, 504]) assert.equal(isRetryableStatus(status), true, `${status}`);
-  for (const status of [400, 401, 403, 404, 409, 413, 415, 422]) assert.equal(isRetryableStatus(status), false, `${status}`);
+  for (const status of [408, 409, 425, 429, 500, 502, 503, 504]) assert.equal(isRetryableStatus(status), true, `${status}`);
+  for (const status of [400, 401, 403, 404, 405, 413, 415, 422]) assert.equal(isRetryableStatus(status), false, `${status}`);
 });
 
 test('event times are UTC text with milliseconds', () => {

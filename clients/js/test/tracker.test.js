@@ -188,12 +188,8 @@ describe('flush', () => {
   });
 });
 
-// Until the server stores an Idempotency-Key's first answer (the /track contract), this test is
-// a todo: it runs and reports, but does not fail the suite.
-const kIdempotencyTodo = { ...kTimeout, todo: 'trackhouse does not honour Idempotency-Key yet' };
-
 describe('idempotency', () => {
-  test('a batch whose answer was lost is retried with the same key and stored once', kIdempotencyTodo, async () => {
+  test('a batch whose answer was lost is retried with the same key and stored once', kTimeout, async () => {
     const requests = [];
     // The first request reaches the server and is stored, but its answer never reaches the
     // tracker; every later one goes through.
