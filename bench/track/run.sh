@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The tracking benchmark of docs/BENCHMARKS.md (issue 4), end to end, on this machine:
+#   1. builds trackhouse and track_bench in a Release tree (build-bench/);
+#   2. starts `trackhouse serve` (default durability: every acknowledged request fdatasync'ed)
+#      and Debian's clickhouse-server on free loopback ports, each in a temporary directory;
+#   3. trackhouse: single-event POST /track requests over keep-alive connections as fast as
+#      they are answered (closed loop), then at half that rate (fixed rate, latency from the
+#      scheduled send time), then 1,000-row NDJSON batches; rows per log sync from /metrics;
+#   4. ClickHouse, same generator and rows: single-row INSERTs into a Buffer table, 1,000-row
+#      INSERTs into the MergeTree table, then single-row INSERTs into it;
+#   5. prints one JSON line per step (also in $OUT/results.jsonl).
+# The load generator runs on the same two cores as the server, as the issue asks.
+#
+# usage: bench/track/run.sh
+# environment: SECONDS_PER_STEP (10), CONNECTIONS (64), SKIP_BUILD=1, JOBS (2), OUT
+#              (build-bench/track-results)
+set -euo pipefail
+export LC_ALL=C
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+BUILD="$ROOT/build-bench"
+STEP="${SECONDS_PER_STEP:-10}"
+CONNECTIONS="${CONNECTIONS:-64}"
+JOBS="${JOBS:-2}"
+OUT="${OUT:-$BUILD/track-results}"
+
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  ninja -C "$BUILD" -j"$JOBS" trackhouse track_bench
+fi
+TRACKHOUSE="$BUILD/trackhouse"
+GEN="$BUILD/bench/track_bench"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+RESULTS="$OUT/results.jsonl"
+
+# shellcheck source=bench/clickhouse_server.sh
+source "$ROOT/bench/clickhouse_server.sh"
+WORK="$(mktemp -d /tmp/trackhouse-track.XXXXXX)"
+TH_PID=""
+cleanup() {
+  bench_stop_pid "$TH_PID"
+  ch_stop
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+TH_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$TRACKHOUSE" serve --data "$WORK/trackhouse" --listen "127.0.0.1:$TH_PORT" \
+  >"$WORK/trackhouse.log" 2>&1 &
+TH_PID=$!
+for i in $(seq 1 300); do
+  curl -sf "http://127.0.0.1:$TH_PORT/ping" >/dev/null 2>&1 && break
+  if ! kill -0 "$TH_PID" 2>/dev/null || [[ $i -eq 300 ]]; then
+    echo "trackhouse serve did not start" >&2
+    tail -n 20 "$WORK/trackhouse.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+th_q() { curl -sS --fail-with-body "http://127.0.0.1:$TH_PORT/" --data-binary "$1"; }
+th_metric() { curl -sS "http://127.0.0.1:$TH_PORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
+th_q "CREATE TABLE entityMetricEvents (entityType LowCardinality(String), entityId Int32,
+  userId Int32, metricType LowCardinality(String), metricValue Int32,
+  createdAt DateTime64(3) DEFAULT now64())
+  ENGINE = MergeTree() ORDER BY (entityType, entityId, createdAt)"
+
+mkdir -p "$WORK/clickhouse"
+ch_start "$WORK/clickhouse"
+# 18.16 takes LowCardinality only with its experimental setting, given with the statement.
+curl -sS --fail-with-body \
+  "http://127.0.0.1:$CH_HTTP_PORT/?allow_experimental_low_cardinality_type=1" --data-binary \
+  "CREATE TABLE entityMetricEvents (entityType LowCardinality(String), entityId Int32,
+  userId Int32, metricType LowCardinality(String), metricValue Int32,
+  createdAt DateTime DEFAULT now())
+  ENGINE = MergeTree() ORDER BY (entityType, entityId, createdAt)"
+ch_q "CREATE TABLE entityMetricEvents_buffer AS entityMetricEvents
+  ENGINE = Buffer(default, entityMetricEvents, 16, 10, 100, 10000, 1000000, 10000000, 100000000)"
+echo "== trackhouse $("$TRACKHOUSE" --version) on $TH_PORT; ClickHouse $(ch_q 'SELECT version()') on $CH_HTTP_PORT"
+
+run() {  # run NAME PORT TARGET ARGS...: one generator step, its JSON line kept
+  local name="$1" port="$2" target="$3"
+  shift 3
+  "$GEN" --name "$name" --port "$port" --target "$target" --seconds "$STEP" "$@" | tee -a "$RESULTS"
+}
+TRACK=/track/entityMetricEvents
+CH_INSERT="/?query=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))' \
+  'INSERT INTO entityMetricEvents FORMAT JSONEachRow')"
+CH_BUFFER="/?query=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))' \
+  'INSERT INTO entityMetricEvents_buffer FORMAT JSONEachRow')"
+
+echo "== trackhouse: single events, closed loop, $CONNECTIONS connections"
+syncs0="$(th_metric trackhouse_log_syncs_total)"
+records0="$(th_metric trackhouse_log_records_total)"
+line="$(run trackhouse "$TH_PORT" "$TRACK" --mode max --connections "$CONNECTIONS")"
+syncs1="$(th_metric trackhouse_log_syncs_total)"
+records1="$(th_metric trackhouse_log_records_total)"
+echo "{\"bench\":\"track_syncs\",\"server\":\"trackhouse\",\"syncs\":$((syncs1 - syncs0)),\"records\":$((records1 - records0))}" | tee -a "$RESULTS"
+max_rps="$(python3 -c 'import json,sys; print(int(json.loads(sys.argv[1])["requests_per_s"]))' "$line")"
+half=$((max_rps / 2))
+echo "== trackhouse: single events at a fixed $half requests/s (half the closed-loop rate)"
+run trackhouse "$TH_PORT" "$TRACK" --mode rate --rate "$half" --connections "$CONNECTIONS"
+echo "== trackhouse: 1,000-row NDJSON batches, 4 connections"
+syncs0="$(th_metric trackhouse_log_syncs_total)"
+run trackhouse "$TH_PORT" "$TRACK" --mode max --connections 4 --rows 1000
+syncs1="$(th_metric trackhouse_log_syncs_total)"
+echo "{\"bench\":\"track_syncs\",\"server\":\"trackhouse-batches\",\"syncs\":$((syncs1 - syncs0))}" | tee -a "$RESULTS"
+
+echo "== ClickHouse: single-row INSERTs into a Buffer table, closed loop, $CONNECTIONS connections"
+run clickhouse-buffer "$CH_HTTP_PORT" "$CH_BUFFER" --mode max --connections "$CONNECTIONS"
+echo "== ClickHouse: 1,000-row INSERTs into the MergeTree table, 4 connections"
+run clickhouse-mergetree "$CH_HTTP_PORT" "$CH_INSERT" --mode max --connections 4 --rows 1000
+# Last: thousands of one-row parts slow every later insert into the table.
+echo "== ClickHouse: single-row INSERTs into the MergeTree table, $CONNECTIONS connections"
+run clickhouse-mergetree "$CH_HTTP_PORT" "$CH_INSERT" --mode max --connections "$CONNECTIONS" || true
+echo "== results in $RESULTS"
