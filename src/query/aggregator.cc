@@ -70,7 +70,6 @@ Aggregator::Aggregator(std::vector<types::DataTypePtr> key_types,
                        std::vector<AggregateFunctionPtr> functions, QueryContext* ctx)
     : key_types_(std::move(key_types)),
       functions_(std::move(functions)),
-      ctx_(ctx),
       memory_(ctx) {
   for (const auto& f : functions_) {
     size_t align = std::max<size_t>(f->state_align(), 1);

@@ -68,7 +68,6 @@ class Aggregator {
 
   const std::vector<types::DataTypePtr> key_types_;
   const std::vector<AggregateFunctionPtr> functions_;
-  QueryContext* const ctx_;
   Method method_ = Method::kNone;
   std::vector<size_t> offsets_;  // of each function's state in a group record
   size_t record_size_ = 0;
