@@ -1,6 +1,7 @@
 #include "env/env.h"
 
 #include <cerrno>
+#include <limits>
 #include <system_error>
 
 #include "common/metrics.h"
@@ -12,6 +13,10 @@ WritableFile::~WritableFile() = default;
 RandomAccessFile::~RandomAccessFile() = default;
 FileLock::~FileLock() = default;
 Env::~Env() = default;
+
+Result<uint64_t> Env::FreeBytes(const std::string& path) {
+  return std::numeric_limits<uint64_t>::max();
+}
 
 Status ErrnoStatus(std::string_view op, std::string_view path, int err) {
   std::string msg;

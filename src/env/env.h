@@ -96,6 +96,9 @@ class Env {
   virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
   virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;
   virtual bool IsDirectory(const std::string& path) = 0;
+  // Bytes an unprivileged writer may still add on the file system holding `path` (statvfs
+  // f_bavail on POSIX); the default, for file systems without a bound, is UINT64_MAX.
+  virtual Result<uint64_t> FreeBytes(const std::string& path);
 
   // Takes an exclusive advisory lock on `path` (created if missing; flock LOCK_EX|LOCK_NB on
   // POSIX), held until the returned FileLock is destroyed. Unavailable if another process, or

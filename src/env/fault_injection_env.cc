@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <limits>
 #include <thread>
 
 #include "env/io_error.h"
@@ -160,9 +161,10 @@ void FaultInjectionEnv::RestoreDurable(Node* dir) {
   }
 }
 
-void FaultInjectionEnv::FailWritesAfter(int64_t n_bytes) {
+void FaultInjectionEnv::FailWritesAfter(int64_t n_bytes, int err) {
   std::lock_guard lock(mu_);
   write_budget_ = n_bytes;
+  write_budget_errno_ = err;
 }
 
 void FaultInjectionEnv::SetSyncError(bool fail) {
@@ -253,7 +255,7 @@ Status FaultInjectionEnv::AppendLocked(Node* file, const std::string& path, std:
   if (write_budget_ >= 0 && data.size() > static_cast<uint64_t>(write_budget_)) {
     file->data.append(data.substr(0, write_budget_));  // a torn write
     write_budget_ = 0;
-    return Injected("append", path, EIO);
+    return Injected("append", path, write_budget_errno_);
   }
   file->data.append(data);
   if (write_budget_ >= 0) write_budget_ -= static_cast<int64_t>(data.size());
@@ -458,6 +460,11 @@ Result<uint64_t> FaultInjectionEnv::GetFileSize(const std::string& path) {
   if (node == nullptr) return ErrnoStatus("stat", path, err);
   if (node->is_dir) return ErrnoStatus("stat", path, EISDIR);
   return static_cast<uint64_t>(node->data.size());
+}
+
+Result<uint64_t> FaultInjectionEnv::FreeBytes(const std::string& path) {
+  std::lock_guard lock(mu_);
+  return no_space_ ? uint64_t{0} : std::numeric_limits<uint64_t>::max();
 }
 
 bool FaultInjectionEnv::IsDirectory(const std::string& path) {

@@ -32,6 +32,7 @@
 // Thread-safety: thread-safe; one mutex serializes every operation, including Crash().
 #pragma once
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -58,7 +59,8 @@ class FaultInjectionEnv final : public Env {
   // After n_bytes more bytes have been appended (over all files, counted from this call),
   // appends fail with IOError; an append that crosses the limit writes its first bytes up to
   // the limit (a torn write) before failing. A negative value disables the fault (default).
-  void FailWritesAfter(int64_t n_bytes);
+  // `err` is the errno reported: EIO by default, ENOSPC for a disk that fills up mid-write.
+  void FailWritesAfter(int64_t n_bytes, int err = EIO);
   // When set, WritableFile::Sync and SyncDir fail with IOError and make nothing durable.
   void SetSyncError(bool fail);
   // When set, appends (and WriteStringToFileSync) write nothing and fail with
@@ -91,6 +93,8 @@ class FaultInjectionEnv final : public Env {
   Status TruncateFile(const std::string& path, uint64_t size) override;
   Result<uint64_t> GetFileSize(const std::string& path) override;
   bool IsDirectory(const std::string& path) override;
+  // 0 while SetNoSpace(true) is in force, UINT64_MAX otherwise.
+  Result<uint64_t> FreeBytes(const std::string& path) override;
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
  private:
@@ -118,6 +122,7 @@ class FaultInjectionEnv final : public Env {
   uint64_t epoch_ GUARDED_BY(mu_) = 0;  // bumped by Crash(); handles of older epochs are dead
   std::set<std::string> locked_ GUARDED_BY(mu_);  // paths with a live FileLock
   int64_t write_budget_ GUARDED_BY(mu_) = -1;     // bytes appendable before failing; <0: no limit
+  int write_budget_errno_ GUARDED_BY(mu_) = EIO;  // what a write past write_budget_ reports
   bool sync_error_ GUARDED_BY(mu_) = false;
   bool no_space_ GUARDED_BY(mu_) = false;
   std::chrono::microseconds sync_delay_ GUARDED_BY(mu_){0};

@@ -540,18 +540,69 @@ TEST_F(LogTest, SyncErrorFailsTheAppendAndEveryLaterOne) {
 }
 
 TEST_F(LogTest, DiskFullIsResourceExhaustedAndNothingIsAcknowledged) {
-  auto w = Open();
+  LogOptions options = Options();
+  options.disk_full_retry_ms = 60'000;  // no second attempt within this test
+  auto w = Open(1, options);
   EXPECT_EQ(Append(w.get(), "ok"), 1u);
+  const int64_t refusals = metrics::ValueOf("trackhouse_log_disk_full_refusals_total");
   env_.SetNoSpace(true);
   auto lsn = w->Append("no room");
   ASSERT_FALSE(lsn.ok());
   EXPECT_EQ(lsn.status().code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(lsn.status().clickhouse_code(), ch::kNotEnoughSpace);
   EXPECT_EQ(w->next_lsn(), 2u);
+  EXPECT_EQ(w->health().code(), StatusCode::kResourceExhausted);
+  // Within disk_full_retry_ms appends fail at once, even though space is back...
   env_.SetNoSpace(false);
-  EXPECT_FALSE(w->Append("still refused").ok());
+  EXPECT_EQ(w->Append("refused at once").status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(metrics::ValueOf("trackhouse_log_disk_full_refusals_total"), refusals + 1);
+  // ...but the writer is not broken: health() sees the room again.
+  EXPECT_TRUE(w->health().ok());
   w.reset();
   EXPECT_EQ(RecoverAll().size(), 1u);
+}
+
+TEST_F(LogTest, WriterGoesOnByItselfOnceTheDiskHasRoomAgain) {
+  LogOptions options = Options(64 << 20, /*compress=*/false);
+  options.disk_full_retry_ms = 0;
+  auto w = Open(1, options);
+  EXPECT_EQ(Append(w.get(), "before"), 1u);
+  // The disk fills up in the middle of a group: part of it reaches the file.
+  env_.FailWritesAfter(40, ENOSPC);
+  auto torn = w->Append(std::string(300, 't'));
+  EXPECT_EQ(torn.status().code(), StatusCode::kResourceExhausted);
+  env_.FailWritesAfter(-1);
+  env_.SetNoSpace(true);
+  EXPECT_EQ(w->Append("still full").status().code(), StatusCode::kResourceExhausted);
+  env_.SetNoSpace(false);
+  EXPECT_EQ(Append(w.get(), "after"), 2u);  // the failed groups took no LSN
+  EXPECT_TRUE(w->health().ok());
+  w.reset();
+  env_.Crash();
+  RecoveryResult r;
+  Records recovered = RecoverAll(1, &r);
+  ASSERT_EQ(recovered.size(), 2u);
+  EXPECT_EQ(recovered[0].second, "before");
+  EXPECT_EQ(recovered[1].second, "after");
+  EXPECT_EQ(r.torn_tail_bytes, 0u);  // the torn group was cut off, not left for recovery
+}
+
+TEST_F(LogTest, ADiskFullDuringRotationStartsTheNewSegmentAgain) {
+  LogOptions options = Options(/*segment_bytes=*/1, /*compress=*/false);  // rotate every group
+  options.disk_full_retry_ms = 0;
+  auto w = Open(1, options);
+  EXPECT_EQ(Append(w.get(), "one"), 1u);
+  env_.FailWritesAfter(10, ENOSPC);  // the new segment's header is cut short
+  EXPECT_EQ(w->Append("two").status().code(), StatusCode::kResourceExhausted);
+  env_.FailWritesAfter(-1);
+  EXPECT_EQ(Append(w.get(), "two again"), 2u);
+  EXPECT_EQ(Append(w.get(), "three"), 3u);
+  w.reset();
+  env_.Crash();
+  Records recovered = RecoverAll();
+  ASSERT_EQ(recovered.size(), 3u);
+  EXPECT_EQ(recovered[1].second, "two again");
+  EXPECT_EQ(recovered[2].second, "three");
 }
 
 TEST_F(LogTest, TornWriteFailsTheAppendAndRecoveryDropsIt) {

@@ -21,6 +21,12 @@ struct Counters {
       metrics::GetCounter("trackhouse_log_bytes_total", "Bytes written to log segment files");
   metrics::Counter& write_errors = metrics::GetCounter(
       "trackhouse_log_write_errors_total", "Log write groups that failed to write or sync");
+  metrics::Counter& disk_full = metrics::GetCounter(
+      "trackhouse_log_disk_full_total",
+      "Log write groups that failed because the disk was full (each is retried later)");
+  metrics::Counter& disk_full_refusals = metrics::GetCounter(
+      "trackhouse_log_disk_full_refusals_total",
+      "Appends refused at once while the disk was full, between write attempts");
 };
 
 Counters& GetCounters() {
@@ -31,6 +37,9 @@ Counters& GetCounters() {
 // The group buffer is released after a group larger than this, so that one huge group does not
 // pin its memory for the writer's lifetime.
 constexpr size_t kKeepGroupBufferBytes = 8 << 20;
+
+// While the disk is full, health() reports OK again once the file system has this much room.
+constexpr uint64_t kDiskRoomBytes = 1 << 20;
 
 }  // namespace
 
@@ -116,12 +125,19 @@ Status LogWriter::SyncFile() {
 
 Status LogWriter::StartSegment(uint64_t first_lsn) {
   const std::string path = env::JoinPath(dir_, format::SegmentFileName(first_lsn));
-  TH_ASSIGN_OR_RETURN(file_, env_->NewWritableFile(path));
+  TH_ASSIGN_OR_RETURN(auto file, env_->NewWritableFile(path));
   char header[format::kSegmentHeaderSize];
   format::EncodeSegmentHeader(first_lsn, header);
-  TH_RETURN_IF_ERROR(file_->Append(std::string_view(header, sizeof(header))));
-  TH_RETURN_IF_ERROR(SyncFile());
+  TH_RETURN_IF_ERROR(file->Append(std::string_view(header, sizeof(header))));
+  TH_RETURN_IF_ERROR(file->Sync());
+  syncs_.fetch_add(1, std::memory_order_relaxed);
+  GetCounters().syncs.Add();
   TH_RETURN_IF_ERROR(env_->SyncDir(dir_));  // the segment's name must survive before its records
+  // Only a whole, synced segment becomes current: if any step failed, file_ stays null and the
+  // next group starts the segment again (NewWritableFile truncates the half-made one).
+  file_ = std::move(file);
+  file_path_ = path;
+  good_size_ = file_->Size();
   std::lock_guard lock(mu_);
   segments_.push_back(first_lsn);
   stats_.bytes += sizeof(header);
@@ -160,7 +176,21 @@ Status LogWriter::WriteGroup(const std::vector<PendingRecord*>& group, uint64_t 
   Status s = file_->Append(group_buf_);
   if (s.ok()) s = options_.sync ? SyncFile() : file_->Flush();
   if (group_buf_.capacity() > kKeepGroupBufferBytes) std::string().swap(group_buf_);
+  if (s.ok()) good_size_ = file_->Size();
   return s;
+}
+
+Status LogWriter::CutFailedGroup(uint64_t next_lsn) {
+  if (file_ == nullptr) return StartSegment(next_lsn);  // a rotation failed half way
+  // The failed group may be partly or wholly in the file (or in the file's buffer): recovery
+  // must never find it, since its appends were answered with an error.
+  file_->Close().IgnoreError();  // nothing is buffered after a failed append or flush
+  file_.reset();
+  TH_RETURN_IF_ERROR(env_->TruncateFile(file_path_, good_size_));
+  TH_ASSIGN_OR_RETURN(auto file, env_->NewAppendableFile(file_path_));
+  TH_RETURN_IF_ERROR(file->Sync());
+  file_ = std::move(file);
+  return Status::OK();
 }
 
 Result<uint64_t> LogWriter::Append(std::string_view payload) {
@@ -174,6 +204,10 @@ Result<uint64_t> LogWriter::Append(std::string_view payload) {
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("log " + dir_ + " is closed");
   if (!error_.ok()) return error_;
+  if (!disk_full_.ok() && std::chrono::steady_clock::now() < disk_full_retry_at_) {
+    GetCounters().disk_full_refusals.Add();
+    return disk_full_;
+  }
   queue_.push_back(&rec);
   rec.cv.wait(lock, [&] { return rec.done || queue_.front() == &rec; });
   if (rec.done) {
@@ -191,10 +225,27 @@ Result<uint64_t> LogWriter::Append(std::string_view payload) {
   }
   const uint64_t first_lsn = next_lsn_;
   lock.unlock();  // others may queue while the group is written
-  Status s = WriteGroup(group, first_lsn);
+  Status s = cut_needed_ ? CutFailedGroup(first_lsn) : Status::OK();
+  if (s.ok()) {
+    cut_needed_ = false;
+    s = WriteGroup(group, first_lsn);
+  }
+  const bool disk_full = s.code() == StatusCode::kResourceExhausted;
+  if (disk_full) {
+    // The disk filled up: this group fails, but the writer goes on once its bytes are cut off.
+    // A cut needs no free space; if it fails anyway, the next leader tries it again.
+    cut_needed_ = true;
+    Status cut = CutFailedGroup(first_lsn);
+    if (cut.ok()) {
+      cut_needed_ = false;
+    } else if (cut.code() != StatusCode::kResourceExhausted) {
+      s = cut;  // the segment's state is unknown: sticky
+    }
+  }
   lock.lock();
 
   if (s.ok()) {
+    disk_full_ = Status::OK();
     next_lsn_ += group.size();
     stats_.records += group.size();
     stats_.bytes += group_bytes;
@@ -210,9 +261,18 @@ Result<uint64_t> LogWriter::Append(std::string_view payload) {
       if (r != &rec) r->cv.notify_one();
     }
   } else {
-    // The file's state is unknown: fail this group and everything queued behind it, for good.
+    // Fail this group and everything queued behind it (they would meet the same fate). On a
+    // full disk the writer retries after disk_full_retry_ms; otherwise the file's state is
+    // unknown and the error is sticky.
     GetCounters().write_errors.Add();
-    error_ = s;
+    if (s.code() == StatusCode::kResourceExhausted) {
+      GetCounters().disk_full.Add();
+      disk_full_ = s;
+      disk_full_retry_at_ =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.disk_full_retry_ms);
+    } else {
+      error_ = s;
+    }
     while (!queue_.empty()) {
       PendingRecord* r = queue_.front();
       queue_.pop_front();
@@ -257,7 +317,12 @@ Status LogWriter::Close() {
   closed_ = true;
   drained_cv_.wait(lock, [&] { return queue_.empty(); });
   Status s = error_;
+  const uint64_t next_lsn = next_lsn_;
   lock.unlock();
+  if (cut_needed_) {
+    // Best effort: a failed group left in the segment would be replayed by recovery.
+    if (CutFailedGroup(next_lsn).ok()) cut_needed_ = false;
+  }
   if (file_ != nullptr) {
     if (s.ok()) s = SyncFile();
     Status c = file_->Close();
@@ -271,10 +336,16 @@ Status LogWriter::Close() {
 }
 
 Status LogWriter::health() const {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (!error_.ok()) return error_;
   if (closed_) return Status::Unavailable("the log is closed");
-  return Status::OK();
+  if (disk_full_.ok()) return Status::OK();
+  Status full = disk_full_;
+  lock.unlock();
+  // Room again: the next append will write (and clear the state if it succeeds).
+  auto free = env_->FreeBytes(dir_);
+  if (free.ok() && *free >= kDiskRoomBytes) return Status::OK();
+  return full;
 }
 
 uint64_t LogWriter::next_lsn() const {

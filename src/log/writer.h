@@ -31,11 +31,17 @@
 // (with LogOptions::sync), and a new segment's file and directory entry are synced before any
 // record goes into it.
 //
+// A full disk (ENOSPC, EDQUOT) is not fatal: the group that met it fails with ResourceExhausted,
+// its bytes are cut off the segment again (truncate and sync, which need no free space), and
+// later appends try again, at most one group per LogOptions::disk_full_retry_ms while the disk
+// stays full (the others fail at once). Any other write or sync error is sticky.
+//
 // Thread-safety: thread-safe. Many threads may call Append concurrently; one of them (the
 // leader) writes the queued records of all in one append and one sync (group commit).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -63,6 +69,9 @@ struct LogOptions {
   // A group commit writes at most this many bytes in one go (a single larger record is written
   // alone). Default 64 MiB.
   size_t max_group_bytes = 64 << 20;
+  // After a group failed on a full disk, appends within this many milliseconds fail at once
+  // with the same status instead of trying to write. Default 200.
+  uint32_t disk_full_retry_ms = 200;
 };
 
 class LogWriter {
@@ -111,7 +120,8 @@ class LogWriter {
   // The LSN the next acknowledged record will get.
   uint64_t next_lsn() const;
   // OK while appends can succeed; the sticky error after a failed write or sync, Unavailable
-  // after Close.
+  // after Close; ResourceExhausted while the disk is full (from a failed group until one
+  // succeeds, unless the file system reports free space again).
   Status health() const;
   Stats stats() const;
 
@@ -128,6 +138,10 @@ class LogWriter {
   Status SyncFile();
   // Writes and syncs `group`, whose first record gets `first_lsn`. Leader only, without mu_.
   Status WriteGroup(const std::vector<PendingRecord*>& group, uint64_t first_lsn);
+  // After a group failed on a full disk: cuts the current segment back to its last good group
+  // (truncate, reopen, sync), or starts segment `next_lsn` again if a rotation failed. Leader
+  // only, without mu_.
+  Status CutFailedGroup(uint64_t next_lsn);
 
   env::Env* const env_;
   const std::string dir_;
@@ -138,6 +152,10 @@ class LogWriter {
   std::condition_variable drained_cv_;                // signalled when queue_ becomes empty
   uint64_t next_lsn_ GUARDED_BY(mu_);
   Status error_ GUARDED_BY(mu_);  // sticky: the first failed write or sync
+  // Set while the disk is full (the last group failed with ResourceExhausted), with the time
+  // before which appends fail at once.
+  Status disk_full_ GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point disk_full_retry_at_ GUARDED_BY(mu_);
   bool closed_ GUARDED_BY(mu_) = false;
   std::vector<uint64_t> segments_ GUARDED_BY(mu_);  // first LSNs, ascending; back() is current
   Stats stats_ GUARDED_BY(mu_);                     // except syncs, counted in syncs_
@@ -146,7 +164,10 @@ class LogWriter {
   // Used only by the leader (the Append at queue_.front()), or by Open/Close when no Append
   // is queued, so they need no lock.
   std::unique_ptr<env::WritableFile> file_;
-  std::string group_buf_;  // the encoded group being written
+  std::string file_path_;    // of file_
+  uint64_t good_size_ = 0;   // file_'s size after its last successful group (or its header)
+  bool cut_needed_ = false;  // a failed group's bytes may still be in file_ (CutFailedGroup)
+  std::string group_buf_;    // the encoded group being written
   std::unique_ptr<env::FileLock> lock_;
 };
 
