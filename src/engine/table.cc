@@ -152,15 +152,22 @@ Status Table::Create() {
 
 // state file: magic "THSTATE1" | fixed64 persisted_lsn | fixed64 next_block |
 // fixed64 next_mutation | fixed32 masked crc32c of the preceding bytes.
-Status Table::WriteState() {
+Status Table::WriteState(bool* replaced) {
+  if (replaced != nullptr) *replaced = false;
   std::string data(kStateMagic);
   PutFixed64(&data, persisted_lsn_.load());
   PutFixed64(&data, next_block_);
   PutFixed64(&data, next_mutation_);
   PutFixed32(&data, crc32c::Mask(crc32c::Value(data)));
   std::string tmp = env::JoinPath(dir_, "state.tmp");
-  TH_RETURN_IF_ERROR(env_->WriteStringToFileSync(tmp, data));
+  Status s = env_->WriteStringToFileSync(tmp, data);
+  if (!s.ok()) {
+    // A full disk may have left part of it; Load removes it too.
+    env_->RemoveFile(tmp).IgnoreError();
+    return s;
+  }
   TH_RETURN_IF_ERROR(env_->RenameFile(tmp, env::JoinPath(dir_, kStateFile)));
+  if (replaced != nullptr) *replaced = true;
   return env_->SyncDir(dir_);
 }
 
@@ -274,6 +281,11 @@ Table::Snapshot Table::GetSnapshot() const {
 MemTable::Stats Table::memtable_stats() const {
   std::lock_guard lock(version_mu_);
   return memtable_->stats();
+}
+
+uint64_t Table::MemoryBytes() const {
+  std::lock_guard lock(version_mu_);
+  return memtable_->stats().bytes + (flushing_ ? flushing_->stats().bytes : 0);
 }
 
 uint64_t Table::MinUnflushedLsn() const {
@@ -455,7 +467,7 @@ Status Table::FlushLocked() {
     }
   }
   if (!write_status.ok()) {
-    RemovePartDirs(added);
+    RemoveUncommittedParts(added);
     return fail(write_status);
   }
   if (options_.test_pause_ms > 0) {
@@ -465,13 +477,17 @@ Status Table::FlushLocked() {
   uint64_t old_lsn = persisted_lsn_.load();
   next_block_ = block_no;
   persisted_lsn_ = std::max(old_lsn, st.max_lsn);
-  Status s = WriteState();  // the commit point
-  if (!s.ok()) {
+  bool replaced = false;
+  Status s = WriteState(&replaced);  // the commit point
+  if (!s.ok() && !replaced) {
+    // The old state still stands: the parts are not committed and the rows stay in the log.
     next_block_ = old_next;
     persisted_lsn_ = old_lsn;
-    RemovePartDirs(added);
+    RemoveUncommittedParts(added);
     return fail(s);
   }
+  // From here the new state names the parts (only the directory sync may have failed, which
+  // the next state write repeats): removing them now could lose rows, so they are published.
   {
     std::lock_guard lock(version_mu_);
     auto v = std::make_shared<Version>(*version_);
@@ -481,6 +497,10 @@ Status Table::FlushLocked() {
     });
     version_ = std::move(v);
     flushing_.reset();
+  }
+  if (!s.ok()) {
+    MaintenanceErrors().Add();
+    return s;
   }
   flushes_.fetch_add(1);
   FlushCounter().Add();
@@ -520,6 +540,14 @@ void Table::RemovePartDirs(const std::vector<ActivePart>& parts) {
       env_->SyncDir(dir_).IgnoreError();
       env_->RemoveDirRecursively(to).IgnoreError();
     }
+  }
+}
+
+void Table::RemoveUncommittedParts(const std::vector<ActivePart>& parts) {
+  // No state names these parts, so a crash halfway through leaves what Load removes anyway;
+  // removing them without the rename of RemovePartDirs needs no directory space.
+  for (const auto& p : parts) {
+    env_->RemoveDirRecursively(env::JoinPath(dir_, p.dir_name)).IgnoreError();
   }
 }
 

@@ -84,10 +84,14 @@ class Table {
   // Flush policy check; returns true if the memtable should be flushed now.
   bool ShouldFlush(int64_t now_monotonic_micros, const BufferParams* buffer) const;
   MemTable::Stats memtable_stats() const;
+  // Bytes of rows held in memory: the memtable and a memtable being flushed.
+  uint64_t MemoryBytes() const;
   // Lowest log sequence number still only in memory (0 if none).
   uint64_t MinUnflushedLsn() const;
 
-  // Writes the memtable into parts and commits them.
+  // Writes the memtable into parts and commits them. On failure (a full disk: ENOSPC is
+  // ResourceExhausted) the parts it wrote are removed and its rows go back into the memtable,
+  // still readable and still in the log, for a later flush to try again.
   Status Flush();
   // Picks and runs one merge if the merge policy wants one; sets *merged.
   Status MaybeMerge(bool* merged);
@@ -119,7 +123,10 @@ class Table {
     std::vector<ActivePart> parts;  // sorted by (partition, min_block)
   };
 
-  Status WriteState() REQUIRES(maintenance_mu_);
+  // Writes the state file (a temporary file, renamed over `state`, then the directory synced).
+  // *replaced, if given, tells whether the new state took the old one's place, which it may
+  // have done even when the directory sync after the rename failed.
+  Status WriteState(bool* replaced = nullptr) REQUIRES(maintenance_mu_);
   Status LoadState();
   // Sorts, applies engine rules (when `collapse`) and TTL (when `apply_ttl`), writes one part.
   Result<ActivePart> WriteSortedPart(const TableDef& def, types::Block block,
@@ -133,6 +140,9 @@ class Table {
   // Replaces `removed` by `added` in the active set, if all of `removed` are still active.
   bool ReplaceParts(const std::vector<ActivePart>& removed, const std::vector<ActivePart>& added);
   void RemovePartDirs(const std::vector<ActivePart>& parts);
+  // Removes parts a failed flush wrote before its commit point (their block numbers are
+  // reused by the next flush, so they must go even when a rename cannot be made).
+  void RemoveUncommittedParts(const std::vector<ActivePart>& parts);
   Result<types::Block> ReadWholePart(const TableDef& def, const ActivePart& part) const;
   Result<std::pair<int64_t, int64_t>> PartTtlRange(const TableDef& def, const ActivePart& p);
 
