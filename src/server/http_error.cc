@@ -129,7 +129,12 @@ HttpError ToHttpError(const Status& status) {
   } else {
     e.http_status = ClickHouseHttpStatus(e.clickhouse_code);
   }
-  e.body = FormatClickHouseException(e.clickhouse_code, status.message()) + "\n";
+  e.message = status.message();
+  if (e.clickhouse_code == ch::kNotEnoughSpace &&
+      e.message.find("disk is full") == std::string::npos) {
+    e.message = "the disk is full: " + e.message;
+  }
+  e.body = FormatClickHouseException(e.clickhouse_code, e.message) + "\n";
   return e;
 }
 

@@ -18,6 +18,10 @@ struct HttpError {
   int http_status = 500;
   // The ClickHouse error code sent in X-ClickHouse-Exception-Code (never 0).
   int clickhouse_code = 0;
+  // The status's message as the client should read it: a full disk (NOT_ENOUGH_SPACE) says
+  // so first ("the disk is full: ..."), whatever file operation met it. /track reports it in
+  // its JSON error; `body` is built from it.
+  std::string message;
   // The response body, ending in '\n'.
   std::string body;
   // Seconds for a Retry-After header; 0 = no header. Set for push-back (overload) errors.
@@ -29,7 +33,8 @@ struct HttpError {
 // Overload errors (kResourceExhausted, kUnavailable) are 503 with Retry-After, following the
 // design's push-back rule -- except a query over its own limits (MEMORY_LIMIT_EXCEEDED,
 // TOO_MANY_ROWS[_OR_BYTES]), which a retry would not fix; every other status maps exactly as
-// ClickHouse maps its code.
+// ClickHouse maps its code. A full disk (ResourceExhausted, NOT_ENOUGH_SPACE) is such push-back:
+// the store takes writes again by itself once space is freed.
 HttpError ToHttpError(const Status& status);
 
 // "Code: N. DB::Exception: <message>. (NAME) (version V (trackhouse))" without a newline.

@@ -77,6 +77,20 @@ TEST(HttpErrorTest, OverloadIsRetryable503) {
   EXPECT_EQ(ToHttpError(Status::Unavailable("stopping")).http_status, 503);
 }
 
+TEST(HttpErrorTest, AFullDiskIsRetryable503ThatSaysTheDiskIsFull) {
+  HttpError e = ToHttpError(Status::ResourceExhausted(
+      "append /data/wal/00000001.log: No space left on device", ch::kNotEnoughSpace));
+  EXPECT_EQ(e.http_status, 503);
+  EXPECT_EQ(e.retry_after_seconds, 1);
+  EXPECT_EQ(e.clickhouse_code, ch::kNotEnoughSpace);
+  EXPECT_EQ(e.message, "the disk is full: append /data/wal/00000001.log: No space left on device");
+  EXPECT_EQ(e.body.rfind("Code: 243. DB::Exception: the disk is full: append", 0), 0u) << e.body;
+  // A message that says so already is left alone.
+  EXPECT_EQ(ToHttpError(Status::ResourceExhausted("the disk is full: retry", ch::kNotEnoughSpace))
+                .message,
+            "the disk is full: retry");
+}
+
 TEST(HttpErrorTest, StatusWithoutClickHouseCodeGetsOne) {
   HttpError e = ToHttpError(Status(StatusCode::kIOError, "disk on fire", 0));
   EXPECT_NE(e.clickhouse_code, 0);
