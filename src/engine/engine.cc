@@ -178,6 +178,11 @@ class Engine final : public storage::Storage {
 
   std::atomic<uint64_t> recovered_records_{0};
   std::atomic<uint64_t> recovered_rows_{0};
+
+  // Per-table gauges on /metrics (parts, memtable rows and bytes), read at render time;
+  // unregistered by Stop() before the tables go away.
+  void RegisterCollectors();
+  std::vector<metrics::CollectorHandle> collectors_;
 };
 
 Status Engine::Open() {
@@ -197,6 +202,7 @@ Status Engine::Open() {
   for (uint32_t i = 0; i < options_.merge_threads; ++i) {
     threads_.emplace_back([this] { MergerLoop(); });
   }
+  RegisterCollectors();
   return Status::OK();
 }
 
@@ -322,6 +328,7 @@ Status Engine::Recover() {
 }
 
 Status Engine::Stop() {
+  collectors_.clear();  // waits for a /metrics render that is reading the tables
   if (stopped_.exchange(true)) return Status::OK();
   {
     std::lock_guard lock(bg_mu_);
@@ -665,6 +672,35 @@ EngineStats Engine::stats() const {
   s.recovered_records = recovered_records_.load();
   s.recovered_rows = recovered_rows_.load();
   return s;
+}
+
+void Engine::RegisterCollectors() {
+  // One sample per MergeTree table (Buffer tables hold no rows of their own).
+  auto per_table = [this](uint64_t (*value)(const Table&)) {
+    return [this, value] {
+      std::vector<metrics::Sample> out;
+      for (const auto& e : AllEntries()) {
+        if (!e.table) continue;
+        out.push_back({{e.def->schema->database + "." + e.def->schema->name},
+                       static_cast<int64_t>(value(*e.table))});
+      }
+      return out;
+    };
+  };
+  collectors_.push_back(metrics::RegisterCollectedGauge(
+      "trackhouse_engine_table_parts", "Active parts, by table", {"table"},
+      per_table([](const Table& t) -> uint64_t { return t.ActivePartCount(); })));
+  collectors_.push_back(metrics::RegisterCollectedGauge(
+      "trackhouse_engine_table_max_parts_in_partition",
+      "Most active parts in one partition, by table (merges keep it low)", {"table"},
+      per_table([](const Table& t) -> uint64_t { return t.MaxPartsInPartition(); })));
+  collectors_.push_back(metrics::RegisterCollectedGauge(
+      "trackhouse_engine_table_memtable_rows", "Rows in the memtable (not yet in parts), by table",
+      {"table"}, per_table([](const Table& t) { return t.memtable_stats().rows; })));
+  collectors_.push_back(metrics::RegisterCollectedGauge(
+      "trackhouse_engine_table_memtable_bytes",
+      "Bytes of rows in the memtable (not yet in parts), by table", {"table"},
+      per_table([](const Table& t) { return t.memtable_stats().bytes; })));
 }
 
 // ---------------------------------------------------------------------------------------------

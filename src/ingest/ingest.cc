@@ -36,6 +36,9 @@ struct IngestMetrics {
   metrics::Counter& schema_retries = metrics::GetCounter(
       "trackhouse_ingest_schema_retries_total",
       "Blocks re-shaped and retried because the table was altered during the insert");
+  metrics::CounterFamily& table_rows = metrics::GetCounterFamily(
+      "trackhouse_ingest_table_rows_total",
+      "Rows stored by the insert path (every source), by table", {"table"});
 };
 
 IngestMetrics& M() {
@@ -216,6 +219,7 @@ class InsertStreamImpl final : public InsertStream {
   uint64_t staged_rows_ = 0;
   uint64_t rows_ = 0;
   uint64_t bytes_ = 0;
+  metrics::Counter* table_rows_ = nullptr;  // this table's series, set once it is known
 };
 
 Status InsertStreamImpl::Init(storage::Storage* storage, const std::string& database,
@@ -233,6 +237,7 @@ Status InsertStreamImpl::Init(storage::Storage* storage, const std::string& data
     }
     return table.status();
   }
+  table_rows_ = &M().table_rows.With({table_name_});
   schema_ = *table;
   target_schema_ = schema_;
   const storage::TableSchema& schema = *schema_;
@@ -522,6 +527,7 @@ Status InsertStreamImpl::Store(types::Block block, const storage::IdempotencyRec
   bytes_ += block.DataBytes();
   M().blocks.Add();
   M().rows.Add(static_cast<int64_t>(block.rows()));
+  table_rows_->Add(static_cast<int64_t>(block.rows()));
   return Status::OK();
 }
 

@@ -75,6 +75,12 @@ class QueryHandler {
   virtual Result<QueryResult> Execute(const QueryRequest& request) = 0;
 };
 
+// Counts a finished statement on /metrics: trackhouse_query_statements_total{kind, outcome} and
+// the latency histogram trackhouse_query_duration_seconds{kind}, where kind is select, insert,
+// ddl or other and outcome ok or error. QueryEngine::Execute records the statements it runs;
+// the HTTP interface records those it runs itself (INSERT with data, DDL, SET, USE).
+void RecordStatement(const sql::Statement& stmt, bool ok, double seconds);
+
 struct QueryEngineOptions {
   // Defaults of ClickHouse's query settings; per-query settings override them.
   uint32_t max_threads = 0;              // 0 = hardware cores

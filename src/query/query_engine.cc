@@ -44,6 +44,34 @@ QueryMetrics& M() {
   return m;
 }
 
+std::string_view StatementKindLabel(const sql::Statement* stmt) {
+  if (stmt == nullptr) return "other";
+  if (stmt->kind == sql::StatementKind::kSelect) return "select";
+  if (stmt->kind == sql::StatementKind::kInsert) return "insert";
+  if (sql::IsDdlStatement(stmt->kind)) return "ddl";
+  return "other";
+}
+
+void Record(const sql::Statement* stmt, bool ok, double seconds) {
+  static metrics::CounterFamily& statements = metrics::GetCounterFamily(
+      "trackhouse_query_statements_total", "Statements run, by kind and outcome (ok, error)",
+      {"kind", "outcome"});
+  static metrics::HistogramFamily& latency = metrics::GetHistogramFamily(
+      "trackhouse_query_duration_seconds", "Time to run a statement, by kind", {"kind"},
+      metrics::kLatencySecondsBuckets);
+  std::string_view kind = StatementKindLabel(stmt);
+  statements.With({kind, ok ? "ok" : "error"}).Add();
+  latency.With({kind}).Observe(seconds);
+}
+
+// Records the statement of one Execute call however it returns.
+struct ExecuteRecorder {
+  const sql::Statement* stmt;
+  int64_t start_micros;
+  bool ok = true;
+  ~ExecuteRecorder() { Record(stmt, ok, (Clock::Real()->MonotonicMicros() - start_micros) / 1e6); }
+};
+
 types::DataTypePtr Str() { return DataType::Get(TypeId::kString); }
 
 // A one-block output of string columns.
@@ -311,7 +339,9 @@ Result<QueryOutput> QueryEngine::Impl::Run(const sql::Statement& stmt, std::stri
 Result<QueryResult> QueryEngine::Execute(const QueryRequest& request) {
   int64_t start = Clock::Real()->MonotonicMicros();
   M().selects.Add();
-  auto fail = [](const Status& s) -> Result<QueryResult> {
+  ExecuteRecorder recorder{request.statement, start};
+  auto fail = [&recorder](const Status& s) -> Result<QueryResult> {
+    recorder.ok = false;
     M().errors.Add();
     int code = s.clickhouse_code();
     if (code == ch::kTimeoutExceeded || code == ch::kMemoryLimitExceeded ||
@@ -430,6 +460,10 @@ Result<QueryResult> QueryEngine::Execute(const QueryRequest& request) {
   result.format = format;
   M().micros.Add(Clock::Real()->MonotonicMicros() - start);
   return result;
+}
+
+void RecordStatement(const sql::Statement& stmt, bool ok, double seconds) {
+  Record(&stmt, ok, seconds);
 }
 
 }  // namespace trackhouse::query

@@ -12,6 +12,7 @@
 #include "formats/output_format.h"
 #include "server/compression.h"
 #include "server/http_error.h"
+#include "server/http_metrics.h"
 #include "server/version.h"
 #include "sql/parser.h"
 
@@ -133,6 +134,7 @@ HttpResponse ErrorResponse(const Status& status, int* clickhouse_code) {
   r.headers.emplace_back("X-ClickHouse-Exception-Code", std::to_string(e.clickhouse_code));
   if (e.retry_after_seconds > 0) {
     r.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
+    CountBackpressure(BackpressureReasonOf(status));
   }
   return r;
 }
@@ -269,6 +271,7 @@ Result<const ApiKey*> Router::CheckKey(std::string_view presented, HttpResponse*
   }
   if (auto wait = access_.TakeToken(*key, clock_->NowMicros()); wait) {
     M().rate_limited.Add();
+    CountBackpressure(BackpressureReason::kRateLimit);
     *refusal = TrackError(429, "RATE_LIMITED",
                           fmt::format("key '{}' is over its rate limit ({} requests per second)",
                                       key->name, key->rate_per_second));
@@ -472,10 +475,15 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* ra
     query_id = GenerateUuid();
   }
   Context ctx;
+  // A statement run here rather than by the query handler (which records its own).
+  const sql::Statement* run_here = nullptr;
 
   // Everything below reports through `finish` (and `fail`, which shapes a ClickHouse error).
   auto finish = [&](HttpResponse r) {
     summary.elapsed_ns = (clock_->MonotonicMicros() - start) * 1000;
+    if (run_here != nullptr) {
+      query::RecordStatement(*run_here, r.status < 400, summary.elapsed_ns / 1e9);
+    }
     r.headers.emplace_back("X-ClickHouse-Query-Id", query_id);
     r.headers.emplace_back("X-ClickHouse-Timezone", "UTC");
     r.headers.emplace_back("X-ClickHouse-Server-Display-Name", display_name_);
@@ -564,6 +572,7 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* ra
 
   if (const auto* insert = stmt.As<sql::InsertStmt>();
       insert != nullptr && insert->source != sql::InsertStmt::Source::kSelect) {
+    run_here = &stmt;
     M().inserts.Add();
     if (ctx.readonly > 0) {
       M().insert_errors.Add();
@@ -623,6 +632,7 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* ra
   }
 
   if (sql::IsDdlStatement(stmt.kind)) {
+    run_here = &stmt;
     M().ddl.Add();
     if (ctx.readonly > 0) {
       M().ddl_errors.Add();
@@ -641,6 +651,7 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* ra
     return finish(HttpResponse{});
   }
   if (stmt.kind == sql::StatementKind::kSet || stmt.kind == sql::StatementKind::kUse) {
+    run_here = &stmt;
     Status st =
         stmt.kind == sql::StatementKind::kSet ? ExecuteSet(stmt, &ctx) : ExecuteUse(stmt, &ctx);
     if (!st.ok()) return fail(st);

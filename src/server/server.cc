@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "common/metrics.h"
+#include "server/http_metrics.h"
 #include "server/router.h"
 #include "server/tls.h"
 #include "server/worker_pool.h"
@@ -751,6 +752,7 @@ bool Connection::ServeOne(TimedFdStream& stream) {
   }
   if (body.timed_out()) M().timeouts.Add();
   if (response.status >= 400) M().errors.Add();
+  CountHttpResponse(RouteOf(request), response.status);
 
   // The connection can carry another request only if this one's body was read to its end.
   bool reusable =
@@ -785,6 +787,7 @@ void Connection::AnswerBadHeader(TimedFdStream& stream, const beast::error_code&
                          server_->options.max_request_header_bytes)
                    : fmt::format("Bad HTTP request: {}\n", ec.message());
   }
+  CountHttpResponse(HttpRoute::kUnparsed, bad.status);
   bool ok;
   WriteResponse(stream, bad, /*head=*/false, /*keep_alive=*/false, &ok);
 }

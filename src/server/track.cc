@@ -17,6 +17,7 @@
 #include "ingest/ingest.h"
 #include "server/compression.h"
 #include "server/http_error.h"
+#include "server/http_metrics.h"
 #include "sql/ast.h"
 
 namespace trackhouse::server {
@@ -42,6 +43,15 @@ struct TrackMetrics {
   metrics::Counter& replayed = metrics::GetCounter(
       "trackhouse_track_idempotent_replays_total",
       "/track retries answered with the stored answer of their Idempotency-Key");
+  metrics::CounterFamily& refused =
+      metrics::GetCounterFamily("trackhouse_track_refused_total",
+                                "/track requests refused, by the error code answered", {"code"});
+  metrics::CounterFamily& table_rows = metrics::GetCounterFamily(
+      "trackhouse_track_table_rows_total",
+      "Rows received by /track, by table and outcome (accepted, or why they were not stored)",
+      {"table", "outcome"});
+  metrics::CounterFamily& table_bytes = metrics::GetCounterFamily(
+      "trackhouse_track_table_body_bytes_total", "/track body bytes read, by table", {"table"});
 };
 
 TrackMetrics& M() {
@@ -94,10 +104,13 @@ HttpResponse StoreError(const Status& s) {
   HttpError e = ToHttpError(s);
   if (e.retry_after_seconds > 0) {
     M().pushed_back.Add();
+    M().refused.With({"UNAVAILABLE"}).Add();
+    CountBackpressure(BackpressureReasonOf(s));
     HttpResponse r = TrackError(503, "UNAVAILABLE", s.message());
     r.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
     return r;
   }
+  M().refused.With({"INTERNAL"}).Add();
   return TrackError(e.http_status >= 500 ? e.http_status : 500, "INTERNAL", s.message());
 }
 
@@ -121,6 +134,7 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
   const int64_t now_micros = clock_->NowMicros();
   auto bad = [&](int status, std::string_view code, std::string_view message) {
     M().bad_requests.Add();
+    M().refused.With({code}).Add();
     HttpResponse r = TrackError(status, code, message);
     r.close = !raw_body->done();  // an unread body cannot be skipped: the connection ends
     return r;
@@ -205,6 +219,10 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
                   options_.skip_unknown_fields_tables.end(), [&](const std::string& t) {
                     return t == qualified || (stmt.database == "default" && t == stmt.table);
                   });
+  auto table_rows = [&](std::string_view outcome, uint64_t n) {
+    if (n > 0) M().table_rows.With({qualified, outcome}).Add(static_cast<int64_t>(n));
+  };
+  metrics::Counter& table_bytes = M().table_bytes.With({qualified});
   // Actor context for the columns the table has.
   auto actor_column = [&](const std::string& column, const std::optional<std::string>& value) {
     if (!column.empty() && value && (*schema)->FindColumn(column) != nullptr) {
@@ -240,8 +258,10 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
     }
     if (chunk->empty()) break;
     M().bytes.Add(static_cast<int64_t>(chunk->size()));
+    table_bytes.Add(static_cast<int64_t>(chunk->size()));
     if (body->bytes_read() > options_.max_body_bytes) {
       M().too_large.Add();
+      M().refused.With({"PAYLOAD_TOO_LARGE"}).Add();
       HttpResponse r = TrackError(413, "PAYLOAD_TOO_LARGE",
                                   fmt::format("the body is larger than max_body_bytes ({} bytes)",
                                               options_.max_body_bytes));
@@ -257,6 +277,8 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
   const uint64_t rows = stream.rows_staged() + errors.count;
   if (rows > options_.max_rows) {
     M().too_large.Add();
+    M().refused.With({"PAYLOAD_TOO_LARGE"}).Add();
+    table_rows("too_large", rows);
     return TrackError(
         413, "PAYLOAD_TOO_LARGE",
         fmt::format("the request holds {} rows, more than max_rows ({})", rows, options_.max_rows));
@@ -264,8 +286,11 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
   if (rows == 0) return bad(400, "BAD_REQUEST", "the body holds no rows");
   const bool partial = Truthy(request.Param("partial"));
   if (errors.count > 0) M().rejected.Add(static_cast<int64_t>(errors.count));
+  table_rows("bad_row", errors.count);
   if (errors.count > 0 && !partial) {
     M().bad_requests.Add();
+    M().refused.With({"BAD_ROWS"}).Add();
+    table_rows("batch_refused", stream.rows_staged());
     std::string body_json = "{\"error\":{\"code\":\"BAD_ROWS\",\"message\":";
     AppendJsonText(
         fmt::format("{} of {} rows cannot be stored; nothing was stored{}", errors.count, rows,
@@ -293,8 +318,12 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
       return r;
     }
   }
-  if (!committed.ok()) return StoreError(committed);
+  if (!committed.ok()) {
+    table_rows(ToHttpError(committed).retry_after_seconds > 0 ? "backpressure" : "error", accepted);
+    return StoreError(committed);
+  }
   M().accepted.Add(static_cast<int64_t>(accepted));
+  table_rows("accepted", accepted);
   if (FailPointHit("track_after_commit")) ::raise(SIGKILL);
   return JsonResponse(200, std::move(answer));
 }
