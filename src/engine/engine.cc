@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -48,6 +49,46 @@ metrics::Counter& Backpressure() {
       metrics::GetCounter("trackhouse_engine_backpressure_total",
                           "Inserts refused because memtables exceeded twice their memory budget");
   return c;
+}
+
+metrics::Counter& DiskFullErrors() {
+  static auto& c = metrics::GetCounter(
+      "trackhouse_engine_disk_full_total",
+      "Background flushes and merges that failed because the disk was full (retried later)");
+  return c;
+}
+
+// ENOSPC or EDQUOT, as the Env reports them (env/io_error.h).
+bool IsDiskFull(const Status& s) {
+  return s.code() == StatusCode::kResourceExhausted && s.clickhouse_code() == ch::kNotEnoughSpace;
+}
+
+// When a table's failing background work (flush, merge) may run again: the first retry after
+// kMinMicros, each further failure doubling the wait up to kMaxMicros; a success resets it.
+struct RetryBackoff {
+  static constexpr int64_t kMinMicros = 200 * 1000;
+  static constexpr int64_t kMaxMicros = 5 * 1000 * 1000;
+
+  int64_t next_micros = 0;   // no attempt before this (monotonic clock)
+  int64_t delay_micros = 0;  // 0 while the work is not failing
+  bool disk_full = false;    // the last failure was a full disk
+
+  bool Ready(int64_t now) const { return now >= next_micros; }
+  void Failed(const Status& s, int64_t now) {
+    delay_micros = delay_micros == 0 ? kMinMicros : std::min(2 * delay_micros, kMaxMicros);
+    next_micros = now + delay_micros;
+    disk_full = IsDiskFull(s);
+    if (disk_full) DiskFullErrors().Add();
+  }
+};
+
+// Drops the backoffs of tables that are gone (DROP TABLE) from `retry`.
+template <typename Entries>
+void ForgetDroppedTables(const Entries& entries, std::map<uint64_t, RetryBackoff>* retry) {
+  std::erase_if(*retry, [&](const auto& r) {
+    return std::none_of(entries.begin(), entries.end(),
+                        [&](const auto& e) { return e.def->id == r.first; });
+  });
 }
 
 Status UnknownTable(const std::string& db, const std::string& t) {
@@ -175,6 +216,8 @@ class Engine final : public storage::Storage {
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
   int64_t last_ttl_check_ = 0;
+  // Set by the flusher while a table's memtable cannot be flushed because the disk is full.
+  std::atomic<bool> flush_disk_full_{false};
 
   std::atomic<uint64_t> recovered_records_{0};
   std::atomic<uint64_t> recovered_rows_{0};
@@ -354,7 +397,7 @@ std::vector<Engine::Entry> Engine::AllEntries() const {
 uint64_t Engine::TotalMemtableBytes() const {
   uint64_t total = 0;
   for (const auto& e : AllEntries()) {
-    if (e.table) total += e.table->memtable_stats().bytes;
+    if (e.table) total += e.table->MemoryBytes();
   }
   return total;
 }
@@ -410,6 +453,12 @@ Result<storage::InsertResult> Engine::InsertWith(const storage::TableSchema& sch
       flush_wanted_ = true;
     }
     bg_cv_.notify_all();
+    if (flush_disk_full_.load()) {
+      return Status::ResourceExhausted(
+          "the disk is full: rows waiting in memory cannot be written to disk, so trackhouse "
+          "cannot take more rows until space is freed; retry later",
+          ch::kNotEnoughSpace);
+    }
     return Status::ResourceExhausted(
         "trackhouse is flushing memtables to disk and cannot take more rows right now; retry "
         "shortly",
@@ -468,6 +517,14 @@ std::vector<storage::ReadinessCheck> Engine::CheckReadiness() {
       {"engine_open", !stopped_.load(), stopped_.load() ? "the engine is stopped" : ""});
   Status log = log_ ? log_->health() : Status::Unavailable("the log is not open");
   checks.push_back({"log_writable", log.ok(), log.ok() ? "" : log.ToString()});
+  // A full disk stops both the log and the flushes; either clears by itself once space is freed.
+  std::string disk;
+  if (IsDiskFull(log)) {
+    disk = "disk full: the log cannot be written (" + log.message() + ")";
+  } else if (flush_disk_full_.load()) {
+    disk = "disk full: rows in memory cannot be flushed to parts";
+  }
+  checks.push_back({"disk", disk.empty(), disk});
   const uint64_t held = TotalMemtableBytes(), limit = 2 * options_.memtable_budget_bytes;
   checks.push_back(
       {"memory_budget", held <= limit,
@@ -494,6 +551,8 @@ Status Engine::TrimLog() {
 }
 
 void Engine::FlusherLoop() {
+  // Tables whose last flush failed, by table id (only this thread touches it).
+  std::map<uint64_t, RetryBackoff> retry;
   while (true) {
     {
       std::unique_lock lock(bg_mu_);
@@ -515,16 +574,32 @@ void Engine::FlusherLoop() {
       if (it != ids.end() && !buffers.count(it->second)) buffers[it->second] = &e.def->buffer;
     }
     int64_t now = clock_->MonotonicMicros();
+    // A failed flush leaves its rows in the memtable (and the log): it is tried again after a
+    // backoff rather than on every round, so that a full disk is not hammered.
+    auto try_flush = [&](const Entry& e) {
+      Status s = e.table->Flush();
+      if (s.ok()) {
+        retry.erase(e.def->id);
+        return true;
+      }
+      RetryBackoff& b = retry[e.def->id];
+      b.Failed(s, now);
+      spdlog::error("flush of {}.{} failed (next try in {} ms): {}", e.def->schema->database,
+                    e.def->schema->name, b.delay_micros / 1000, s.ToString());
+      return false;
+    };
+    auto backing_off = [&](const Entry& e) {
+      auto it = retry.find(e.def->id);
+      return it != retry.end() && !it->second.Ready(now);
+    };
     bool flushed = false;
     for (const auto& e : entries) {
       if (!e.table) continue;
       auto b = buffers.find(e.def->id);
       if (e.table->ShouldFlush(now, b == buffers.end() ? nullptr : b->second)) {
-        Status s = e.table->Flush();
-        if (!s.ok())
-          spdlog::error("flush of {}.{} failed: {}", e.def->schema->database, e.def->schema->name,
-                        s.ToString());
-        flushed = true;
+        if (!backing_off(e)) flushed |= try_flush(e);
+      } else if (e.table->memtable_stats().rows == 0) {
+        retry.erase(e.def->id);  // emptied otherwise (a DDL flush, TRUNCATE)
       }
     }
     // Over the memory budget: flush the largest memtables until under it.
@@ -532,17 +607,19 @@ void Engine::FlusherLoop() {
       Entry largest;
       uint64_t most = 0;
       for (const auto& e : entries) {
-        if (!e.table) continue;
+        if (!e.table || backing_off(e)) continue;
         uint64_t b = e.table->memtable_stats().bytes;
         if (b > most) {
           most = b;
           largest = e;
         }
       }
-      if (!largest.table) break;
-      if (!largest.table->Flush().ok()) break;
+      if (!largest.table || !try_flush(largest)) break;
       flushed = true;
     }
+    ForgetDroppedTables(entries, &retry);
+    flush_disk_full_ =
+        std::any_of(retry.begin(), retry.end(), [](const auto& r) { return r.second.disk_full; });
     if (flushed) {
       Status s = TrimLog();
       if (!s.ok()) spdlog::error("log trim failed: {}", s.ToString());
@@ -563,19 +640,31 @@ void Engine::FlusherLoop() {
 }
 
 void Engine::MergerLoop() {
+  // Tables whose last merge failed, by table id (this thread's own).
+  std::map<uint64_t, RetryBackoff> retry;
   while (true) {
     bool any = false;
-    for (const auto& e : AllEntries()) {
+    const std::vector<Entry> entries = AllEntries();
+    ForgetDroppedTables(entries, &retry);
+    for (const auto& e : entries) {
       if (!e.table) continue;
       {
         std::lock_guard lock(bg_mu_);
         if (stopping_) return;
       }
+      const int64_t now = clock_->MonotonicMicros();
+      auto r = retry.find(e.def->id);
+      if (r != retry.end() && !r->second.Ready(now)) continue;
       bool merged = false;
       Status s = e.table->MaybeMerge(&merged);
-      if (!s.ok())
-        spdlog::error("merge in {}.{} failed: {}", e.def->schema->database, e.def->schema->name,
-                      s.ToString());
+      if (s.ok()) {
+        if (r != retry.end()) retry.erase(r);
+      } else {
+        RetryBackoff& b = retry[e.def->id];
+        b.Failed(s, now);
+        spdlog::error("merge in {}.{} failed (next try in {} ms): {}", e.def->schema->database,
+                      e.def->schema->name, b.delay_micros / 1000, s.ToString());
+      }
       any |= merged;
     }
     std::unique_lock lock(bg_mu_);

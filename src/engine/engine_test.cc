@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "engine/engine_test_util.h"
 #include "env/fault_injection_env.h"
 #include "env/mem_env.h"
 #include "sql/parser.h"
@@ -54,11 +55,7 @@ class EngineTest : public ::testing::Test {
     Open();
   }
 
-  Status Ddl(const std::string& sql) {
-    auto st = sql::ParseStatement(sql);
-    if (!st.ok()) return st.status();
-    return storage_->ExecuteDdl(**st, sql, "default");
-  }
+  Status Ddl(const std::string& sql) { return ExecuteDdlText(storage_.get(), sql); }
 
   size_t TableCount() {
     auto t = storage_->ListTables("default");
