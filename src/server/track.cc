@@ -106,12 +106,12 @@ HttpResponse StoreError(const Status& s) {
     M().pushed_back.Add();
     M().refused.With({"UNAVAILABLE"}).Add();
     CountBackpressure(BackpressureReasonOf(s));
-    HttpResponse r = TrackError(503, "UNAVAILABLE", s.message());
+    HttpResponse r = TrackError(503, "UNAVAILABLE", e.message);
     r.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
     return r;
   }
   M().refused.With({"INTERNAL"}).Add();
-  return TrackError(e.http_status >= 500 ? e.http_status : 500, "INTERNAL", s.message());
+  return TrackError(e.http_status >= 500 ? e.http_status : 500, "INTERNAL", e.message);
 }
 
 }  // namespace
