@@ -562,6 +562,22 @@ TEST_F(LogTest, DiskFullIsResourceExhaustedAndNothingIsAcknowledged) {
   EXPECT_EQ(RecoverAll().size(), 1u);
 }
 
+TEST_F(LogTest, SyncLatencyAndGroupSizesAreExported) {
+  const int64_t syncs = metrics::HistogramCount("trackhouse_log_sync_duration_seconds", {});
+  const int64_t groups = metrics::HistogramCount("trackhouse_log_group_records", {});
+  const double records = metrics::HistogramSum("trackhouse_log_group_records", {});
+  auto w = Open();
+  const int64_t syncs_after_open =
+      metrics::HistogramCount("trackhouse_log_sync_duration_seconds", {});
+  EXPECT_GT(syncs_after_open, syncs);  // the new segment's header
+  Append(w.get(), "a");
+  Append(w.get(), "b");
+  EXPECT_EQ(metrics::HistogramCount("trackhouse_log_sync_duration_seconds", {}),
+            syncs_after_open + 2);
+  EXPECT_EQ(metrics::HistogramCount("trackhouse_log_group_records", {}), groups + 2);
+  EXPECT_EQ(metrics::HistogramSum("trackhouse_log_group_records", {}), records + 2);
+}
+
 TEST_F(LogTest, WriterGoesOnByItselfOnceTheDiskHasRoomAgain) {
   LogOptions options = Options(64 << 20, /*compress=*/false);
   options.disk_full_retry_ms = 0;

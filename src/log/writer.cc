@@ -27,6 +27,14 @@ struct Counters {
   metrics::Counter& disk_full_refusals = metrics::GetCounter(
       "trackhouse_log_disk_full_refusals_total",
       "Appends refused at once while the disk was full, between write attempts");
+  metrics::Histogram& sync_seconds = metrics::GetHistogram(
+      "trackhouse_log_sync_duration_seconds", "Time one fdatasync of a log segment took",
+      metrics::kLatencySecondsBuckets);
+  metrics::Histogram& group_records = metrics::GetHistogram(
+      "trackhouse_log_group_records", "Records written and synced together by one group commit",
+      {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000});
+  metrics::Gauge& queue_depth = metrics::GetGauge(
+      "trackhouse_log_queue_depth", "Appends queued when the last group commit started");
 };
 
 Counters& GetCounters() {
@@ -116,8 +124,11 @@ Result<std::unique_ptr<LogWriter>> LogWriter::Open(env::Env* env, std::string di
   return writer;
 }
 
-Status LogWriter::SyncFile() {
-  TH_RETURN_IF_ERROR(file_->Sync());
+Status LogWriter::SyncFile(env::WritableFile* file) {
+  const auto start = std::chrono::steady_clock::now();
+  TH_RETURN_IF_ERROR(file->Sync());
+  GetCounters().sync_seconds.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   syncs_.fetch_add(1, std::memory_order_relaxed);
   GetCounters().syncs.Add();
   return Status::OK();
@@ -129,9 +140,7 @@ Status LogWriter::StartSegment(uint64_t first_lsn) {
   char header[format::kSegmentHeaderSize];
   format::EncodeSegmentHeader(first_lsn, header);
   TH_RETURN_IF_ERROR(file->Append(std::string_view(header, sizeof(header))));
-  TH_RETURN_IF_ERROR(file->Sync());
-  syncs_.fetch_add(1, std::memory_order_relaxed);
-  GetCounters().syncs.Add();
+  TH_RETURN_IF_ERROR(SyncFile(file.get()));
   TH_RETURN_IF_ERROR(env_->SyncDir(dir_));  // the segment's name must survive before its records
   // Only a whole, synced segment becomes current: if any step failed, file_ stays null and the
   // next group starts the segment again (NewWritableFile truncates the half-made one).
@@ -149,7 +158,7 @@ Status LogWriter::WriteGroup(const std::vector<PendingRecord*>& group, uint64_t 
   const uint64_t size = file_->Size();
   if (size > format::kSegmentHeaderSize && size >= options_.segment_bytes) {
     // Sync the old segment even without options_.sync, so no later segment can outlive its tail.
-    TH_RETURN_IF_ERROR(SyncFile());
+    TH_RETURN_IF_ERROR(SyncFile(file_.get()));
     Status s = file_->Close();
     file_.reset();
     TH_RETURN_IF_ERROR(s);
@@ -174,7 +183,7 @@ Status LogWriter::WriteGroup(const std::vector<PendingRecord*>& group, uint64_t 
     group_buf_.append(header, sizeof(header)).append(r.stored);
   }
   Status s = file_->Append(group_buf_);
-  if (s.ok()) s = options_.sync ? SyncFile() : file_->Flush();
+  if (s.ok()) s = options_.sync ? SyncFile(file_.get()) : file_->Flush();
   if (group_buf_.capacity() > kKeepGroupBufferBytes) std::string().swap(group_buf_);
   if (s.ok()) good_size_ = file_->Size();
   return s;
@@ -188,7 +197,7 @@ Status LogWriter::CutFailedGroup(uint64_t next_lsn) {
   file_.reset();
   TH_RETURN_IF_ERROR(env_->TruncateFile(file_path_, good_size_));
   TH_ASSIGN_OR_RETURN(auto file, env_->NewAppendableFile(file_path_));
-  TH_RETURN_IF_ERROR(file->Sync());
+  TH_RETURN_IF_ERROR(SyncFile(file.get()));
   file_ = std::move(file);
   return Status::OK();
 }
@@ -199,7 +208,10 @@ Result<uint64_t> LogWriter::Append(std::string_view payload) {
                                    " bytes exceeds the " +
                                    std::to_string(format::kMaxPayloadBytes) + "-byte limit");
   }
-  PendingRecord rec(payload, options_.compress);
+  // Shared with the leader, which wakes this caller after releasing mu_ (a waiter woken under
+  // the lock would at once block on it again) and so must keep the record alive until then.
+  auto shared = std::make_shared<PendingRecord>(payload, options_.compress);
+  PendingRecord& rec = *shared;
 
   std::unique_lock lock(mu_);
   if (closed_) return Status::Unavailable("log " + dir_ + " is closed");
@@ -208,8 +220,8 @@ Result<uint64_t> LogWriter::Append(std::string_view payload) {
     GetCounters().disk_full_refusals.Add();
     return disk_full_;
   }
-  queue_.push_back(&rec);
-  rec.cv.wait(lock, [&] { return rec.done || queue_.front() == &rec; });
+  queue_.push_back(shared);
+  rec.cv.wait(lock, [&] { return rec.done || queue_.front().get() == &rec; });
   if (rec.done) {
     if (!rec.status.ok()) return rec.status;
     return rec.lsn;
@@ -218,12 +230,13 @@ Result<uint64_t> LogWriter::Append(std::string_view payload) {
   // This record is at the head of the queue: lead a group of it and those queued behind it.
   std::vector<PendingRecord*> group;
   size_t group_bytes = 0;
-  for (PendingRecord* r : queue_) {
+  for (const auto& r : queue_) {
     if (!group.empty() && group_bytes + r->encoded_size() > options_.max_group_bytes) break;
-    group.push_back(r);
+    group.push_back(r.get());
     group_bytes += r->encoded_size();
   }
   const uint64_t first_lsn = next_lsn_;
+  GetCounters().queue_depth.Set(static_cast<int64_t>(queue_.size()));
   lock.unlock();  // others may queue while the group is written
   Status s = cut_needed_ ? CutFailedGroup(first_lsn) : Status::OK();
   if (s.ok()) {
@@ -244,21 +257,24 @@ Result<uint64_t> LogWriter::Append(std::string_view payload) {
   }
   lock.lock();
 
+  std::vector<std::shared_ptr<PendingRecord>> wake;  // notified once mu_ is released
+  wake.reserve(queue_.size());
   if (s.ok()) {
     disk_full_ = Status::OK();
     next_lsn_ += group.size();
     stats_.records += group.size();
     stats_.bytes += group_bytes;
     stats_.groups += 1;
+    GetCounters().group_records.Observe(static_cast<double>(group.size()));
     GetCounters().records.Add(static_cast<int64_t>(group.size()));
     GetCounters().bytes.Add(static_cast<int64_t>(group_bytes));
     for (size_t i = 0; i < group.size(); ++i) {
-      PendingRecord* r = queue_.front();
+      std::shared_ptr<PendingRecord> r = std::move(queue_.front());
       queue_.pop_front();
       stats_.payload_bytes += r->raw_length;
       r->lsn = first_lsn + i;
       r->done = true;
-      if (r != &rec) r->cv.notify_one();
+      if (r.get() != &rec) wake.push_back(std::move(r));
     }
   } else {
     // Fail this group and everything queued behind it (they would meet the same fate). On a
@@ -274,18 +290,20 @@ Result<uint64_t> LogWriter::Append(std::string_view payload) {
       error_ = s;
     }
     while (!queue_.empty()) {
-      PendingRecord* r = queue_.front();
+      std::shared_ptr<PendingRecord> r = std::move(queue_.front());
       queue_.pop_front();
       r->status = s;
       r->done = true;
-      if (r != &rec) r->cv.notify_one();
+      if (r.get() != &rec) wake.push_back(std::move(r));
     }
   }
   if (!queue_.empty()) {
-    queue_.front()->cv.notify_one();  // the next leader
+    wake.push_back(queue_.front());  // the next leader
   } else {
     drained_cv_.notify_all();
   }
+  lock.unlock();
+  for (const auto& r : wake) r->cv.notify_one();
   if (!s.ok()) return s;
   return first_lsn;
 }
@@ -324,7 +342,7 @@ Status LogWriter::Close() {
     if (CutFailedGroup(next_lsn).ok()) cut_needed_ = false;
   }
   if (file_ != nullptr) {
-    if (s.ok()) s = SyncFile();
+    if (s.ok()) s = SyncFile(file_.get());
     Status c = file_->Close();
     if (s.ok()) s = c;
     file_.reset();

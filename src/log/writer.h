@@ -134,8 +134,8 @@ class LogWriter {
   // Creates segment `first_lsn`, writes and syncs its header, syncs the directory, makes it
   // current. Called by Open and by the leader.
   Status StartSegment(uint64_t first_lsn);
-  // file_->Sync(), counted in stats and metrics.
-  Status SyncFile();
+  // file->Sync(), counted in stats and metrics.
+  Status SyncFile(env::WritableFile* file);
   // Writes and syncs `group`, whose first record gets `first_lsn`. Leader only, without mu_.
   Status WriteGroup(const std::vector<PendingRecord*>& group, uint64_t first_lsn);
   // After a group failed on a full disk: cuts the current segment back to its last good group
@@ -148,7 +148,7 @@ class LogWriter {
   const LogOptions options_;
 
   mutable std::mutex mu_;
-  std::deque<PendingRecord*> queue_ GUARDED_BY(mu_);  // front() is the leader
+  std::deque<std::shared_ptr<PendingRecord>> queue_ GUARDED_BY(mu_);  // front() is the leader
   std::condition_variable drained_cv_;                // signalled when queue_ becomes empty
   uint64_t next_lsn_ GUARDED_BY(mu_);
   Status error_ GUARDED_BY(mu_);  // sticky: the first failed write or sync

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -48,10 +49,10 @@ struct ServerMetrics {
       "trackhouse_http_header_timeouts_total",
       "Requests answered 408 because their request line and headers did not arrive within "
       "header_timeout_ms (slow or stalled clients)");
-  metrics::Counter& slow_bodies = metrics::GetCounter(
-      "trackhouse_http_slow_bodies_total",
-      "Request bodies cut off (408) because they arrived slower than "
-      "min_body_bytes_per_second");
+  metrics::Counter& slow_bodies =
+      metrics::GetCounter("trackhouse_http_slow_bodies_total",
+                          "Request bodies cut off (408) because they arrived slower than "
+                          "min_body_bytes_per_second");
   metrics::Counter& tls_handshake_errors = metrics::GetCounter(
       "trackhouse_http_tls_handshake_errors_total",
       "TLS connections closed because the handshake failed (e.g. plain HTTP sent to the TLS "
@@ -155,15 +156,23 @@ class TimedFdStream {
     if (ec) throw beast::system_error(ec);  // never used by trackhouse (error_code overloads)
     return n;
   }
+  // In clear text the buffers go out together (sendmsg), so that a response's header and body
+  // make one TCP segment, not one each (with TCP_NODELAY, each would wake the client).
   template <class ConstBufferSequence>
   size_t write_some(const ConstBufferSequence& buffers, beast::error_code& ec) {
-    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers);
-         ++it) {
+    iovec iov[kMaxIov];
+    size_t count = 0;
+    for (auto it = asio::buffer_sequence_begin(buffers);
+         it != asio::buffer_sequence_end(buffers) && count < kMaxIov; ++it) {
       asio::const_buffer b = *it;
-      if (b.size() != 0) return Io(const_cast<void*>(b.data()), b.size(), /*write=*/true, ec);
+      if (b.size() == 0) continue;
+      iov[count++] = iovec{const_cast<void*>(b.data()), b.size()};
+      if (tls_ != nullptr) break;  // TLS writes one buffer at a time
     }
     ec = {};
-    return 0;
+    if (count == 0) return 0;
+    if (count == 1) return Io(iov[0].iov_base, iov[0].iov_len, /*write=*/true, ec);
+    return Gather(iov, count, ec);
   }
   template <class ConstBufferSequence>
   size_t write_some(const ConstBufferSequence& buffers) {
@@ -174,6 +183,25 @@ class TimedFdStream {
   }
 
  private:
+  static constexpr size_t kMaxIov = 16;
+
+  // Clear-text sendmsg of several buffers, waiting (as Io does) while the socket is full.
+  size_t Gather(iovec* iov, size_t count, beast::error_code& ec) {
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
+    while (true) {
+      ssize_t n = ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) return Moved(static_cast<size_t>(n), /*write=*/true);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        ec = beast::error_code(errno, boost::system::system_category());
+        return 0;
+      }
+      if (!Wait(POLLOUT, /*reading=*/false, ec)) return 0;
+    }
+  }
+
   size_t Io(void* data, size_t size, bool write, beast::error_code& ec) {
     ec = {};
     while (true) {
@@ -356,10 +384,10 @@ class ParserBodyReader final : public BodyReader {
     if (ec == beast::error::timeout && stream_->too_slow()) {
       timed_out_ = true;
       too_slow_ = true;
-      status_ = Status::Timeout(fmt::format(
-          "the request body arrives too slowly: {} bytes in {} ms of waiting, below "
-          "min_body_bytes_per_second ({})",
-          stream_->rate_bytes(), stream_->waited_ms(), min_bytes_per_second_));
+      status_ = Status::Timeout(
+          fmt::format("the request body arrives too slowly: {} bytes in {} ms of waiting, below "
+                      "min_body_bytes_per_second ({})",
+                      stream_->rate_bytes(), stream_->waited_ms(), min_bytes_per_second_));
     } else if (ec == beast::error::timeout) {
       timed_out_ = true;
       status_ = Status::Timeout("timed out waiting for the request body");
@@ -477,8 +505,7 @@ RouterOptions MakeRouterOptions(const ServerOptions& o) {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // `tls`: the connection's TLS session over `socket`; null for clear text.
-  Connection(ServerCore* server, uint64_t id, tcp::socket socket,
-             std::unique_ptr<TlsSession> tls)
+  Connection(ServerCore* server, uint64_t id, tcp::socket socket, std::unique_ptr<TlsSession> tls)
       : server_(server),
         id_(id),
         socket_(std::move(socket)),
@@ -511,6 +538,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Serves one request (after the TLS handshake on a new TLS connection); true if the
   // connection may carry another.
   bool ServeOne(TimedFdStream& stream);
+  // After an answer: whether the next request arrives within keep_alive_linger_us (the
+  // worker waits for it if the linger budget allows).
+  bool NextRequestArrives();
   // The transport's own answer to a request whose headers did not arrive whole and in time.
   void AnswerBadHeader(TimedFdStream& stream, const beast::error_code& ec);
   // Writes `response`; for a HEAD request only its header (with the body's Content-Length).
@@ -572,6 +602,7 @@ struct ServerCore {
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> io_threads;
   std::atomic<bool> stopping{false};
+  std::atomic<uint32_t> lingering{0};  // workers in Connection::NextRequestArrives
   uint16_t bound_port = 0;
   std::string bound_host;
 
@@ -651,12 +682,12 @@ void Connection::Dispatch() {
 }
 
 void Connection::Serve() {
-  bool keep = false;
-  {
+  bool keep = true;
+  do {
     TimedFdStream stream(socket_.native_handle(), static_cast<int>(server_->options.io_timeout_ms),
                          tls_.get());
     keep = ServeOne(stream);
-  }
+  } while (keep && !server_->stopping.load() && NextRequestArrives());
   if (keep && !server_->stopping.load()) {
     auto self = shared_from_this();
     asio::post(socket_.get_executor(), [self] { self->StartWait(); });
@@ -664,6 +695,31 @@ void Connection::Serve() {
     Close();
   }
   server_->EndBusy();
+}
+
+bool Connection::NextRequestArrives() {
+  if (buffer_.size() > 0 || (tls_ != nullptr && tls_->HasPending())) return true;  // pipelined
+  const ServerOptions& options = server_->options;
+  if (options.keep_alive_linger_us == 0) return false;
+  // At most half the workers linger, so that requests on other connections always find one.
+  if (server_->lingering.fetch_add(1) >= options.max_concurrent_requests / 2) {
+    server_->lingering.fetch_sub(1);
+    return false;
+  }
+  pollfd readable{socket_.native_handle(), POLLIN, 0};
+  int n = 0;
+  // In slices of at most 10 ms, so that Stop() never waits for a lingering worker.
+  for (int64_t left_us = options.keep_alive_linger_us; left_us > 0 && n == 0;) {
+    const int64_t slice_us = std::min<int64_t>(left_us, 10'000);
+    timespec slice{0, static_cast<long>(slice_us * 1000)};
+    n = ::ppoll(&readable, 1, &slice, nullptr);
+    left_us -= slice_us;
+    if (server_->stopping.load()) break;
+  }
+  server_->lingering.fetch_sub(1);
+  // A closed or failed socket goes back to the io threads, which close it.
+  return n == 1 && (readable.revents & POLLIN) != 0 &&
+         (readable.revents & (POLLERR | POLLHUP)) == 0;
 }
 
 bool Connection::ServeOne(TimedFdStream& stream) {
@@ -699,7 +755,7 @@ bool Connection::ServeOne(TimedFdStream& stream) {
   stream.ClearDeadline();
   if (ec) {
     if (ec == http::error::end_of_stream || ec == asio::error::eof) return false;  // peer closed
-    if (ec.category() == boost::system::system_category()) return false;  // reset etc.
+    if (ec.category() == boost::system::system_category()) return false;           // reset etc.
     AnswerBadHeader(stream, ec);
     return false;
   }
@@ -721,8 +777,7 @@ bool Connection::ServeOne(TimedFdStream& stream) {
 
   const ServerOptions& options = server_->options;
   ParserBodyReader body(&stream, &buffer_, &parser, expect_continue, options.read_chunk_bytes,
-                        options.min_body_bytes_per_second,
-                        static_cast<int>(options.io_timeout_ms));
+                        options.min_body_bytes_per_second, static_cast<int>(options.io_timeout_ms));
   std::string_view origin = request.Header("Origin");
   bool cors = !options.cors_origins.empty() && !origin.empty();
   std::optional<std::string> allowed_origin;

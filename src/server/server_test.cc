@@ -75,7 +75,8 @@ TEST_F(ServerTest, ReadyReportsEachCheckAndTurns503WhenTheStoreCannotWrite) {
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header("Content-Type"), "application/json");
   EXPECT_NE(r.body.find("{\"ready\":true,\"checks\":{\"engine_open\":{\"ok\":true},"
-                        "\"log_writable\":{\"ok\":true},\"memory_budget\":{\"ok\":true,"),
+                        "\"log_writable\":{\"ok\":true},\"disk\":{\"ok\":true},"
+                        "\"memory_budget\":{\"ok\":true,"),
             std::string::npos)
       << r.body;
   // The store stops (as on shutdown): the server is up but not ready.
@@ -352,6 +353,34 @@ TEST_F(ServerTest, ConnectionsBeyondTheBoundGet503) {
   Response r = second.Read();
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.Header("Retry-After"), "1");
+}
+
+TEST_F(ServerTest, LingeringWorkersLeaveHalfThePoolToOtherConnections) {
+  StopAll();
+  ServerOptions o;
+  o.max_concurrent_requests = 8;
+  o.keep_alive_linger_us = 30'000'000;  // longer than the test: a lingering worker stays so
+  StartAll(o);
+  // Four connections whose workers now wait for their next requests: half the pool.
+  std::vector<std::unique_ptr<Client>> lingering;
+  for (int i = 0; i < 4; ++i) {
+    lingering.push_back(std::make_unique<Client>(port_));
+    ASSERT_EQ(lingering.back()->Request("GET", "/ping").status, 200) << i;
+  }
+  // Eight more connections, all kept open, are served by the other half, whose workers go
+  // back to the pool after each answer instead of lingering (if they lingered, the pool would
+  // be full by the fifth and the rest would get 503).
+  std::vector<std::unique_ptr<Client>> others;
+  for (int i = 0; i < 8; ++i) {
+    others.push_back(std::make_unique<Client>(port_));
+    EXPECT_EQ(others.back()->Request("GET", "/ping").status, 200) << i;
+  }
+  // The lingering workers serve their connections' next requests.
+  for (auto& c : lingering) EXPECT_EQ(c->Request("GET", "/ping").status, 200);
+  // A lingering worker does not hold Stop() up (it would wait stop_timeout_ms, 30 s).
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(server_->Stop().ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST_F(ServerTest, IdleKeepAliveConnectionsAreClosed) {
