@@ -51,11 +51,21 @@ bool ServerProcess::Start(const std::string& binary, const std::string& data_dir
           port_ = static_cast<uint16_t>(std::stoi(m[1]));
           // Keep draining the child's output so it never blocks on a full pipe.
           int fd = out_fd_;
-          std::thread([fd] {
+          {
+            std::lock_guard lock(output_->mu);
+            output_->text = out;
+          }
+          std::thread([fd, output = output_] {
             char b[4096];
-            while (read(fd, b, sizeof(b)) > 0) {
+            ssize_t got;
+            while ((got = read(fd, b, sizeof(b))) > 0) {
+              std::lock_guard lock(output->mu);
+              output->text.append(b, static_cast<size_t>(got));
             }
             close(fd);
+            std::lock_guard lock(output->mu);
+            output->ended = true;
+            output->cv.notify_all();
           }).detach();
           out_fd_ = -1;
           return true;
@@ -96,6 +106,17 @@ int ServerProcess::Terminate(int timeout_ms) {
   }
   Kill();
   return -1;
+}
+
+std::string ServerProcess::output() const {
+  std::lock_guard lock(output_->mu);
+  return output_->text;
+}
+
+bool ServerProcess::WaitForOutputEnd(int timeout_ms) {
+  std::unique_lock lock(output_->mu);
+  return output_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                              [&] { return output_->ended; });
 }
 
 std::string MakeTempDir(const std::string& prefix) {

@@ -1,11 +1,16 @@
 // Runs the real trackhouse binary as a child process for end-to-end tests: starts
 // `trackhouse serve` on a free loopback port (--listen 127.0.0.1:0), learns the port from its
-// first output line, and stops it with SIGTERM or SIGKILL. Not thread-safe.
+// first output line, and stops it with SIGTERM or SIGKILL. Keeps everything the child writes
+// to stdout and stderr (its logs) for the test to read. Not thread-safe, except output() and
+// WaitForOutputEnd(), which may be called while a thread drains the child's output.
 #pragma once
 
 #include <sys/types.h>
 
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,11 +30,25 @@ class ServerProcess {
   int Kill();
   // SIGTERM and wait up to timeout_ms; returns the exit code, or -1 on timeout/signal.
   int Terminate(int timeout_ms);
+  // Everything the child wrote to stdout and stderr so far (one pipe: their order is kept).
+  std::string output() const;
+  // Waits up to timeout_ms for the child's output to end (every copy of the pipe closed, as
+  // when it has exited); false on timeout.
+  bool WaitForOutputEnd(int timeout_ms);
 
  private:
+  // The child's output, appended by the thread that drains the pipe (which may outlive this).
+  struct Output {
+    mutable std::mutex mu;
+    std::condition_variable cv;
+    std::string text;
+    bool ended = false;
+  };
+
   pid_t pid_ = -1;
   int out_fd_ = -1;
   uint16_t port_ = 0;
+  std::shared_ptr<Output> output_ = std::make_shared<Output>();
 };
 
 // A fresh temporary directory (removed by the caller).

@@ -368,7 +368,7 @@ Status LoadConfigFile(const std::string& path, AppConfig* config) {
         {"flush_check_interval_ms", Int64(&e.flush_check_interval_ms)},
         {"test_pause_ms", Int64(&e.test_pause_ms)}}},
       {"client", {{"url", String(&config->client_url)}}},
-      {"log", {{"level", String(&config->log_level)}}},
+      {"log", {{"level", String(&config->log_level)}, {"format", String(&config->log_format)}}},
   };
 
   for (const auto& [key, node] : root) {

@@ -11,7 +11,7 @@
 //   [storage]  data, mode                                      -> where the store lives
 //   [engine]   sync, flush_rows, merge_threads, ...            -> engine::EngineOptions
 //   [client]   url                                             -> `migrate`/`query` --url
-//   [log]      level
+//   [log]      level, format                                   -> common/logging.h
 //
 // Plain values; not thread-safe (built once in main()).
 #pragma once
@@ -40,8 +40,10 @@ struct AppConfig {
   query::QueryEngineOptions query;
   // [client]: the server `migrate` and `query` talk to when no --data is given.
   std::string client_url;
-  // [log] level: trace, debug, info, warn, error, off.
+  // [log] level: debug, info, warn, error, off (also trace = debug, critical = error).
   std::string log_level = "info";
+  // [log] format: text (one logfmt-like line per event) or json (one object per line).
+  std::string log_format = "text";
 };
 
 // Reads `path` (TOML) into *config. Unknown sections or keys, and values of the wrong type,

@@ -141,6 +141,17 @@ TEST_F(AppConfigTest, OmittedSectionsKeepTheDefaults) {
   EXPECT_TRUE(config.server.tls_cert_file.empty());
 }
 
+TEST_F(AppConfigTest, LogLevelAndFormatAreReadAndDefaultToInfoText) {
+  AppConfig defaults;
+  EXPECT_EQ(defaults.log_level, "info");
+  EXPECT_EQ(defaults.log_format, "text");
+  AppConfig config;
+  Status status = Load("[log]\nlevel = \"debug\"\nformat = \"json\"\n", &config);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(config.log_level, "debug");
+  EXPECT_EQ(config.log_format, "json");
+}
+
 TEST_F(AppConfigTest, ShortKeyIsRefusedWithoutShowingIt) {
   std::string message = Error(KeyEntry("web", "short-key"));
   EXPECT_EQ(message, path_ +

@@ -1,7 +1,7 @@
 // trackhouse: the command-line entry point.
 //
 //   trackhouse serve   [--data DIR] [--listen HOST:PORT] [--config FILE]
-//                      [--tls-cert FILE --tls-key FILE] [--insecure]
+//                      [--tls-cert FILE --tls-key FILE] [--insecure] [--log-format text|json]
 //   trackhouse migrate (--data DIR | --url URL) [--config FILE] MIGRATIONS_DIR
 //   trackhouse query   (--data DIR | --url URL) [--config FILE] [--format NAME] [SQL]
 //   trackhouse version
@@ -12,8 +12,6 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -27,6 +25,7 @@
 #include "apps/trackhouse/migrate.h"
 #include "apps/trackhouse/sql_target.h"
 #include "common/error_codes.h"
+#include "common/logging.h"
 #include "engine/engine.h"
 #include "query/query.h"
 #include "server/http_error.h"
@@ -51,6 +50,8 @@ struct Flags {
   std::string tls_cert;
   std::string tls_key;
   bool insecure = false;
+  // serve: text or json (overrides [log] format).
+  std::string log_format;
 };
 
 void PrintError(std::string_view command, const Status& st) {
@@ -81,13 +82,10 @@ Status BuildConfig(const Flags& flags, AppConfig* config) {
   if (!flags.listen.empty()) config->listen = flags.listen;
   TH_RETURN_IF_ERROR(ParseListen(config->listen, &config->server.host, &config->server.port));
   config->server.storage_mode = config->storage_mode;
-  auto level = spdlog::level::from_str(config->log_level);
-  if (level == spdlog::level::off && config->log_level != "off") {
-    return Status::InvalidArgument(
-        fmt::format("unknown log level '{}' (trace, debug, info, warn, error, critical, off)",
-                    config->log_level));
-  }
-  spdlog::set_level(level);
+  if (!flags.log_format.empty()) config->log_format = flags.log_format;
+  TH_ASSIGN_OR_RETURN(logging::Level level, logging::ParseLevel(config->log_level));
+  TH_ASSIGN_OR_RETURN(logging::Format format, logging::ParseFormat(config->log_format));
+  logging::Configure(level, format);
   return Status::OK();
 }
 
@@ -132,8 +130,9 @@ Status ApplyServeFlags(const Flags& flags, AppConfig* config) {
           "to serve without keys anyway",
           s.host));
     }
-    spdlog::warn("--insecure: listening on {} without API keys; every request is allowed",
-                 s.host);
+    logging::Warn("insecure_listener",
+                  {{"host", s.host},
+                   {"detail", "--insecure: listening without API keys; every request is allowed"}});
   }
   return Status::OK();
 }
@@ -184,10 +183,19 @@ int Serve(const Flags& flags) {
   fmt::print("trackhouse listening on {} ({}, data {})\n", server.url(), config.storage_mode,
              config.data_dir);
   std::fflush(stdout);
+  // Counts only: keys, user passwords and the JWT secret are never logged.
+  logging::Info("server_started", {{"version", server::kVersion},
+                                   {"listen", server.url()},
+                                   {"tls", !config.server.tls_cert_file.empty()},
+                                   {"storage_mode", config.storage_mode},
+                                   {"data_dir", config.data_dir},
+                                   {"api_keys", config.server.access.keys.size()},
+                                   {"users", config.server.users.size()},
+                                   {"jwt", !config.server.access.jwt_secret.empty()}});
 
   int sig = 0;
   sigwait(&signals, &sig);
-  spdlog::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  logging::Info("server_stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   Status stop_server = server.Stop();
   Status stop_storage = (*storage)->Stop();
   if (!stop_server.ok()) PrintError("serve", stop_server);
@@ -195,7 +203,7 @@ int Serve(const Flags& flags) {
     PrintError("serve", stop_storage);
     return 1;
   }
-  spdlog::info("stopped");
+  logging::Info("server_stopped");
   return 0;
 }
 
@@ -283,7 +291,6 @@ int Query(const Flags& flags, const std::string& sql_arg, bool has_sql) {
 }
 
 int Main(int argc, char** argv) {
-  spdlog::set_default_logger(spdlog::stderr_color_mt("trackhouse"));
   CLI::App app{"trackhouse: an event-tracking and metrics server that speaks ClickHouse"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("trackhouse ") + std::string(server::kVersion));
@@ -310,6 +317,9 @@ int Main(int argc, char** argv) {
   serve->add_flag("--insecure", flags.insecure,
                   "Allow listening on a non-loopback address without API keys (every request "
                   "is then allowed)");
+  serve->add_option("--log-format", flags.log_format,
+                    "Log lines as text (default) or json, one event per line on stderr "
+                    "(overrides [log] format)");
   add_config(serve);
 
   std::string migrations_dir;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/error_codes.h"
+#include "common/logging.h"
 #include "common/metrics.h"
 #include "engine/engine.h"
 #include "engine/engine_test_util.h"
@@ -118,6 +119,16 @@ class DiskFullTest : public ::testing::Test {
     return true;
   }
 
+  // Retries inserting n rows from *next (moving it on) until one insert is accepted; false if
+  // none is.
+  bool InsertSucceedsEventually(uint64_t* next, int n) {
+    return Eventually([&] {
+      Status s = Insert(*next, n);
+      *next += n;
+      return s.ok();
+    });
+  }
+
   static int64_t DiskFullErrors() {
     return metrics::GetCounter("trackhouse_engine_disk_full_total", "").value();
   }
@@ -182,6 +193,7 @@ TEST_F(DiskFullTest, BackgroundFlushesFailWhileTheDiskIsFullAndResumeByThemselve
 }
 
 TEST_F(DiskFullTest, InsertsBeyondTheMemoryBudgetAreRefusedWhileFlushesFail) {
+  logging::CaptureForTesting logs;  // back-pressure and the full disk are logged as they change
   options_.memtable_budget_bytes = 16 << 10;
   Open();
   ASSERT_TRUE(Ddl(kDdl).ok());
@@ -196,7 +208,10 @@ TEST_F(DiskFullTest, InsertsBeyondTheMemoryBudgetAreRefusedWhileFlushesFail) {
   Status refused = Insert(next, 100);  // refused before the log, and wakes the flusher
   next += 100;
   EXPECT_EQ(refused.code(), StatusCode::kResourceExhausted) << refused.ToString();
+  EXPECT_TRUE(logs.Contains("backpressure_started"));
   ASSERT_TRUE(Eventually([&] { return !Check("disk").ok; })) << "the flush never failed";
+  EXPECT_TRUE(Eventually([&] { return logs.Contains("flush_disk_full"); }));
+  EXPECT_TRUE(logs.Contains("flush_failed"));
   refused = Insert(next, 100);
   next += 100;
   EXPECT_EQ(refused.code(), StatusCode::kResourceExhausted) << refused.ToString();
@@ -207,15 +222,35 @@ TEST_F(DiskFullTest, InsertsBeyondTheMemoryBudgetAreRefusedWhileFlushesFail) {
   // Space returns: a refused insert wakes the flusher, whose retry frees memory.
   env_.SetNoSpace(false);
   clock_.Advance(300 * 1000);
-  ASSERT_TRUE(Eventually([&] {
-    Status s = Insert(next, 100);
-    next += 100;
-    return s.ok();
-  })) << "inserts were never accepted again";
+  ASSERT_TRUE(InsertSucceedsEventually(&next, 100)) << "inserts were never accepted again";
+  EXPECT_TRUE(Eventually([&] { return logs.Contains("flush_disk_recovered"); }));
+  EXPECT_TRUE(Eventually([&] { return logs.Contains("backpressure_stopped"); }));
   EXPECT_GE(GetEngineStats(storage_.get()).parts_active, 1u);
   EXPECT_TRUE(Check("disk").ok) << Check("disk").detail;
   CrashAndReopen();
   EXPECT_EQ(StoredIds(), acked_) << "an acknowledged row is missing or a refused one stored";
+}
+
+TEST_F(DiskFullTest, FullAndRecoveredLogIsLoggedOnceEach) {
+  logging::CaptureForTesting logs;
+  options_.flush_check_interval_ms = 2;  // the flusher looks at the log's health every round
+  Open();
+  ASSERT_TRUE(Ddl(kDdl).ok());
+  ASSERT_TRUE(Insert(0, 10).ok());
+
+  env_.SetNoSpace(true);
+  EXPECT_FALSE(Insert(10, 10).ok());
+  ASSERT_TRUE(Eventually([&] { return logs.Contains("log_disk_full"); }));
+  EXPECT_FALSE(logs.Contains("log_disk_recovered"));
+
+  env_.SetNoSpace(false);
+  uint64_t next = 20;
+  ASSERT_TRUE(InsertSucceedsEventually(&next, 10)) << "inserts were never accepted again";
+  ASSERT_TRUE(Eventually([&] { return logs.Contains("log_disk_recovered"); }));
+  EXPECT_FALSE(logs.Contains("log_failed"));
+  int full = 0;
+  for (const auto& line : logs.lines()) full += line.find(" log_disk_full ") != std::string::npos;
+  EXPECT_EQ(full, 1) << "one line per change of state, not one per round";
 }
 
 TEST_F(DiskFullTest, AMergeOnAFullDiskLeavesItsPartsAndNoFiles) {

@@ -1,7 +1,6 @@
 #include "engine/engine.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -12,6 +11,7 @@
 #include <thread>
 
 #include "common/coding.h"
+#include "common/logging.h"
 #include "common/metrics.h"
 #include "common/thread_annotations.h"
 #include "engine/catalog.h"
@@ -89,6 +89,11 @@ void ForgetDroppedTables(const Entries& entries, std::map<uint64_t, RetryBackoff
     return std::none_of(entries.begin(), entries.end(),
                         [&](const auto& e) { return e.def->id == r.first; });
   });
+}
+
+// "database.table", as logs name a table.
+std::string QualifiedName(const TableDef& def) {
+  return def.schema->database + "." + def.schema->name;
 }
 
 Status UnknownTable(const std::string& db, const std::string& t) {
@@ -218,6 +223,14 @@ class Engine final : public storage::Storage {
   int64_t last_ttl_check_ = 0;
   // Set by the flusher while a table's memtable cannot be flushed because the disk is full.
   std::atomic<bool> flush_disk_full_{false};
+  // Set by an insert refused over the memory budget, cleared by the flusher once memory is back
+  // under it: the start and end of back-pressure are each logged once.
+  std::atomic<bool> backpressure_{false};
+
+  // The durable log's state (log_->health()) as the flusher saw it last.
+  enum class LogState { kWritable, kDiskFull, kFailed };
+  // Logs a change of the log's state since *last (a full disk, a write error, recovery).
+  void NoteLogHealth(LogState* last);
 
   std::atomic<uint64_t> recovered_records_{0};
   std::atomic<uint64_t> recovered_rows_{0};
@@ -448,6 +461,12 @@ Result<storage::InsertResult> Engine::InsertWith(const storage::TableSchema& sch
   if (TotalMemtableBytes() > 2 * options_.memtable_budget_bytes) {
     Backpressure().Add();
     InsertRejected().Add();
+    if (!backpressure_.exchange(true)) {
+      logging::Warn("backpressure_started",
+                    {{"reason", flush_disk_full_.load() ? "disk_full" : "memory_budget"},
+                     {"memtable_bytes", TotalMemtableBytes()},
+                     {"limit_bytes", 2 * options_.memtable_budget_bytes}});
+    }
     {
       std::lock_guard lock(bg_mu_);
       flush_wanted_ = true;
@@ -550,9 +569,31 @@ Status Engine::TrimLog() {
   return log_->TrimUpTo(upto);
 }
 
+void Engine::NoteLogHealth(LogState* last) {
+  if (!log_) return;
+  Status health = log_->health();
+  LogState now = health.ok()          ? LogState::kWritable
+                 : IsDiskFull(health) ? LogState::kDiskFull
+                                      : LogState::kFailed;
+  if (now == *last) return;
+  switch (now) {
+    case LogState::kDiskFull:
+      logging::Warn("log_disk_full", {{"error", health.ToString()}});
+      break;
+    case LogState::kFailed:
+      logging::Error("log_failed", {{"error", health.ToString()}});
+      break;
+    case LogState::kWritable:
+      logging::Info("log_disk_recovered");
+      break;
+  }
+  *last = now;
+}
+
 void Engine::FlusherLoop() {
   // Tables whose last flush failed, by table id (only this thread touches it).
   std::map<uint64_t, RetryBackoff> retry;
+  LogState log_state = LogState::kWritable;  // as last logged
   while (true) {
     {
       std::unique_lock lock(bg_mu_);
@@ -584,8 +625,9 @@ void Engine::FlusherLoop() {
       }
       RetryBackoff& b = retry[e.def->id];
       b.Failed(s, now);
-      spdlog::error("flush of {}.{} failed (next try in {} ms): {}", e.def->schema->database,
-                    e.def->schema->name, b.delay_micros / 1000, s.ToString());
+      logging::Error("flush_failed", {{"table", QualifiedName(*e.def)},
+                                      {"error", s.ToString()},
+                                      {"retry_ms", b.delay_micros / 1000}});
       return false;
     };
     auto backing_off = [&](const Entry& e) {
@@ -618,11 +660,23 @@ void Engine::FlusherLoop() {
       flushed = true;
     }
     ForgetDroppedTables(entries, &retry);
-    flush_disk_full_ =
+    const bool disk_full =
         std::any_of(retry.begin(), retry.end(), [](const auto& r) { return r.second.disk_full; });
+    if (flush_disk_full_.exchange(disk_full) != disk_full) {
+      if (disk_full) {
+        logging::Warn("flush_disk_full", {{"tables_failing", retry.size()}});
+      } else {
+        logging::Info("flush_disk_recovered");
+      }
+    }
+    NoteLogHealth(&log_state);
+    if (backpressure_.load() && TotalMemtableBytes() <= 2 * options_.memtable_budget_bytes &&
+        backpressure_.exchange(false)) {
+      logging::Info("backpressure_stopped", {{"memtable_bytes", TotalMemtableBytes()}});
+    }
     if (flushed) {
       Status s = TrimLog();
-      if (!s.ok()) spdlog::error("log trim failed: {}", s.ToString());
+      if (!s.ok()) logging::Error("log_trim_failed", {{"error", s.ToString()}});
       bg_cv_.notify_all();  // wake the mergers
     }
     int64_t wall = clock_->MonotonicMicros();
@@ -631,9 +685,9 @@ void Engine::FlusherLoop() {
       for (const auto& e : entries) {
         if (!e.table) continue;
         Status s = e.table->ApplyTtl();
-        if (!s.ok())
-          spdlog::error("TTL of {}.{} failed: {}", e.def->schema->database, e.def->schema->name,
-                        s.ToString());
+        if (!s.ok()) {
+          logging::Error("ttl_failed", {{"table", QualifiedName(*e.def)}, {"error", s.ToString()}});
+        }
       }
     }
   }
@@ -662,8 +716,9 @@ void Engine::MergerLoop() {
       } else {
         RetryBackoff& b = retry[e.def->id];
         b.Failed(s, now);
-        spdlog::error("merge in {}.{} failed (next try in {} ms): {}", e.def->schema->database,
-                      e.def->schema->name, b.delay_micros / 1000, s.ToString());
+        logging::Error("merge_failed", {{"table", QualifiedName(*e.def)},
+                                        {"error", s.ToString()},
+                                        {"retry_ms", b.delay_micros / 1000}});
       }
       any |= merged;
     }

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <poll.h>
-#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -19,6 +18,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/logging.h"
 #include "common/metrics.h"
 #include "server/http_metrics.h"
 #include "server/router.h"
@@ -738,8 +738,10 @@ bool Connection::ServeOne(TimedFdStream& stream) {
       // a plain-HTTP request sent to the TLS port.
       if (ec != asio::error::eof) {
         M().tls_handshake_errors.Add();
-        spdlog::debug("TLS handshake with {} failed: {}", remote_,
-                      stream.deadline_passed() ? "header_timeout_ms passed" : tls_->error());
+        logging::Debug("tls_handshake_failed",
+                       {{"remote", remote_},
+                        {"error", stream.deadline_passed() ? std::string("header_timeout_ms passed")
+                                                           : tls_->error()}});
       }
       return false;
     }
@@ -808,6 +810,14 @@ bool Connection::ServeOne(TimedFdStream& stream) {
   if (body.timed_out()) M().timeouts.Add();
   if (response.status >= 400) M().errors.Add();
   CountHttpResponse(RouteOf(request), response.status);
+  // The path only: the target's URL arguments may carry a key (?key=, ?password=).
+  if (logging::Enabled(logging::Level::kDebug)) {
+    logging::Debug("http_request", {{"remote", request.remote},
+                                    {"method", request.method},
+                                    {"path", request.path},
+                                    {"route", HttpRouteName(RouteOf(request))},
+                                    {"status", response.status}});
+  }
 
   // The connection can carry another request only if this one's body was read to its end.
   bool reusable =
@@ -892,7 +902,7 @@ void ServerCore::DoAccept() {
     if (stopping.load() || ec == asio::error::operation_aborted) return;
     if (ec) {
       M().accept_errors.Add();
-      spdlog::warn("accept failed: {}", ec.message());
+      logging::Warn("accept_failed", {{"error", ec.message()}});
       // Out of descriptors and the like: try again shortly rather than spinning.
       auto timer = std::make_shared<asio::steady_timer>(ioc, std::chrono::milliseconds(50));
       timer->async_wait([this, timer](const beast::error_code&) {
@@ -916,7 +926,8 @@ void ServerCore::OnAccept(tcp::socket socket) {
     session = tls->NewSession(socket.native_handle());
     if (session == nullptr) {
       M().tls_handshake_errors.Add();
-      spdlog::warn("cannot start a TLS session (out of memory?); connection closed");
+      logging::Warn("tls_session_failed",
+                    {{"error", "cannot start a TLS session (out of memory?); connection closed"}});
       beast::error_code ec;
       socket.close(ec);
       return;
@@ -1026,10 +1037,8 @@ Status Server::Stop() {
   }
   if (!drained) {
     auto conns = s.Snapshot();
-    spdlog::warn(
-        "stopping the HTTP server: {} request(s) still running after {} ms; shutting "
-        "their connections down",
-        conns.size(), s.options.stop_timeout_ms);
+    logging::Warn("stop_timeout_closing_connections",
+                  {{"connections", conns.size()}, {"stop_timeout_ms", s.options.stop_timeout_ms}});
     for (auto& c : conns) {
       M().forced_closes.Add();
       c->ForceShutdown();
