@@ -19,10 +19,8 @@
 #include "tests/http_client.h"
 
 namespace trackhouse::difftest {
-namespace {
 
-// A port the kernel considers free right now (bound to port 0, then released).
-uint16_t FreePort() {
+uint16_t FreeLoopbackPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return 0;
   sockaddr_in addr{};
@@ -37,6 +35,8 @@ uint16_t FreePort() {
   close(fd);
   return port;
 }
+
+namespace {
 
 std::string Tail(const std::string& path, size_t bytes) {
   std::ifstream in(path, std::ios::binary);
@@ -68,9 +68,9 @@ bool ClickHouseServer::Start(const std::string& dir, std::string* error) {
   for (const char* sub : {"data", "tmp", "log", "user_files", "format_schemas"}) {
     std::filesystem::create_directories(dir + "/" + sub, ec);
   }
-  http_port_ = FreePort();
-  uint16_t tcp_port = FreePort();
-  while (tcp_port == http_port_) tcp_port = FreePort();
+  http_port_ = FreeLoopbackPort();
+  uint16_t tcp_port = FreeLoopbackPort();
+  while (tcp_port == http_port_) tcp_port = FreeLoopbackPort();
   {
     std::ofstream config(dir + "/config.xml");
     config << "<?xml version=\"1.0\"?>\n<yandex>\n"
@@ -94,8 +94,11 @@ bool ClickHouseServer::Start(const std::string& dir, std::string* error) {
     std::ofstream users(dir + "/users.xml");
     // 18.16 accepts LowCardinality columns only with this setting.
     users << "<?xml version=\"1.0\"?>\n<yandex>\n"
-          << "  <profiles><default><allow_experimental_low_cardinality_type>1"
-          << "</allow_experimental_low_cardinality_type></default></profiles>\n"
+          << "  <profiles><default>"
+          << (low_cardinality_in_profile_ ? "<allow_experimental_low_cardinality_type>1"
+                                            "</allow_experimental_low_cardinality_type>"
+                                          : "")
+          << "</default></profiles>\n"
           << "  <users><default><password></password><networks><ip>127.0.0.1</ip>"
           << "<ip>::1</ip></networks><profile>default</profile><quota>default</quota>"
           << "</default></users>\n"

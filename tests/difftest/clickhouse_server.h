@@ -11,6 +11,10 @@
 
 namespace trackhouse::difftest {
 
+// A loopback TCP port the kernel considers free right now (bound to port 0, then released); 0
+// when none could be had.
+uint16_t FreeLoopbackPort();
+
 class ClickHouseServer {
  public:
   ClickHouseServer() = default;
@@ -18,6 +22,9 @@ class ClickHouseServer {
   ClickHouseServer& operator=(const ClickHouseServer&) = delete;
   ~ClickHouseServer() { Stop(); }
 
+  // Whether the default profile sets allow_experimental_low_cardinality_type=1 (18.16 accepts
+  // LowCardinality columns only with it). Default true; call before Start().
+  void set_low_cardinality_in_profile(bool on) { low_cardinality_in_profile_ = on; }
   // Starts the server and waits (up to 60 s) until /ping answers. The binary is
   // $CLICKHOUSE_SERVER or /usr/sbin/clickhouse-server. False with *error on failure.
   bool Start(const std::string& dir, std::string* error);
@@ -28,6 +35,7 @@ class ClickHouseServer {
  private:
   pid_t pid_ = -1;
   uint16_t http_port_ = 0;
+  bool low_cardinality_in_profile_ = true;
 };
 
 }  // namespace trackhouse::difftest
