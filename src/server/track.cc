@@ -59,19 +59,15 @@ TrackMetrics& M() {
   return *m;
 }
 
-void AppendJsonText(std::string_view s, std::string* out) {
-  formats::AppendJsonString(s, /*validate_utf8=*/true, out);
-}
-
 std::string RowsJson(const formats::RowErrors& errors) {
   std::string out = "[";
   for (size_t i = 0; i < errors.rows.size(); ++i) {
     const formats::RowError& e = errors.rows[i];
     if (i > 0) out.push_back(',');
     out += fmt::format("{{\"index\":{},\"column\":", e.index);
-    AppendJsonText(e.column, &out);
+    formats::AppendJsonString(e.column, /*validate_utf8=*/true, &out);
     out += ",\"reason\":";
-    AppendJsonText(e.reason, &out);
+    formats::AppendJsonString(e.reason, /*validate_utf8=*/true, &out);
     out.push_back('}');
   }
   out.push_back(']');
@@ -118,9 +114,9 @@ HttpResponse StoreError(const Status& s) {
 
 HttpResponse TrackError(int http_status, std::string_view code, std::string_view message) {
   std::string body = "{\"error\":{\"code\":";
-  AppendJsonText(code, &body);
+  formats::AppendJsonString(code, /*validate_utf8=*/true, &body);
   body += ",\"message\":";
-  AppendJsonText(message, &body);
+  formats::AppendJsonString(message, /*validate_utf8=*/true, &body);
   body += "}}";
   return JsonResponse(http_status, std::move(body));
 }
@@ -292,12 +288,12 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
     M().refused.With({"BAD_ROWS"}).Add();
     table_rows("batch_refused", stream.rows_staged());
     std::string body_json = "{\"error\":{\"code\":\"BAD_ROWS\",\"message\":";
-    AppendJsonText(
+    formats::AppendJsonString(
         fmt::format("{} of {} rows cannot be stored; nothing was stored{}", errors.count, rows,
                     errors.count > errors.rows.size()
                         ? fmt::format(" (the first {} are listed)", errors.rows.size())
                         : ""),
-        &body_json);
+        /*validate_utf8=*/true, &body_json);
     body_json += ",\"rows\":" + RowsJson(errors) + "}}";
     return JsonResponse(400, std::move(body_json));
   }
