@@ -219,18 +219,16 @@ HttpResponse Router::Handle(const HttpRequest& request, BodyReader* body) {
 }
 
 HttpResponse Router::HandleTrack(const HttpRequest& request, BodyReader* body) {
-  std::string_view table = std::string_view(request.path).substr(7);
+  const TrackTable table = TrackTable::Parse(std::string_view(request.path).substr(7));
   if (access_.keys_configured()) {
     HttpResponse refusal;
     auto key = CheckKey(AccessControl::PresentedKey(request), &refusal);
     if (!key.ok()) return refusal;
-    size_t dot = table.find('.');
-    std::string_view db = dot == std::string_view::npos ? "default" : table.substr(0, dot);
-    std::string_view name = dot == std::string_view::npos ? table : table.substr(dot + 1);
-    if (!access_.MayWrite(**key, db, name)) {
+    if (!access_.MayWrite(**key, table.database, table.table)) {
       M().access_denied.Add();
-      HttpResponse r = TrackError(
-          403, "FORBIDDEN", fmt::format("key '{}' may not write to {}.{}", (*key)->name, db, name));
+      HttpResponse r = TrackError(403, "FORBIDDEN",
+                                  fmt::format("key '{}' may not write to {}.{}", (*key)->name,
+                                              table.database, table.table));
       r.close = !body->done();
       return r;
     }

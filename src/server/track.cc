@@ -121,11 +121,21 @@ HttpResponse TrackError(int http_status, std::string_view code, std::string_view
   return JsonResponse(http_status, std::move(body));
 }
 
+TrackTable TrackTable::Parse(std::string_view path) {
+  size_t dot = path.find('.');
+  if (dot == std::string_view::npos) return {path, "default", path};
+  return {path, path.substr(0, dot), path.substr(dot + 1)};
+}
+
+bool TrackTable::valid() const {
+  return !database.empty() && !table.empty() && table.find('/') == std::string_view::npos;
+}
+
 TrackHandler::TrackHandler(TrackOptions options, storage::Storage* storage, Clock* clock)
     : options_(std::move(options)), storage_(storage), clock_(clock) {}
 
 HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_body,
-                                  std::string_view table, const TrackActor& actor) {
+                                  const TrackTable& table, const TrackActor& actor) {
   M().requests.Add();
   const int64_t now_micros = clock_->NowMicros();
   auto bad = [&](int status, std::string_view code, std::string_view message) {
@@ -149,14 +159,13 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
                            media));
   }
 
-  sql::InsertStmt stmt;
-  size_t dot = table.find('.');
-  stmt.database = dot == std::string_view::npos ? "default" : std::string(table.substr(0, dot));
-  stmt.table = std::string(dot == std::string_view::npos ? table : table.substr(dot + 1));
-  if (stmt.database.empty() || stmt.table.empty() || stmt.table.find('/') != std::string::npos) {
+  if (!table.valid()) {
     return bad(404, "UNKNOWN_TABLE",
-               fmt::format("'{}' is not a table name: POST /track/<table>", table));
+               fmt::format("'{}' is not a table name: POST /track/<table>", table.path));
   }
+  sql::InsertStmt stmt;
+  stmt.database = std::string(table.database);
+  stmt.table = std::string(table.table);
   auto schema = storage_->GetTable(stmt.database, stmt.table);
   if (!schema.ok()) {
     if (schema.status().code() == StatusCode::kNotFound) {

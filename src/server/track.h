@@ -44,12 +44,26 @@ struct TrackActor {
   std::string user_agent;              // the User-Agent header
 };
 
+// The table a /track path names, parsed once by the router (for the key's access check) and
+// handed to TrackHandler. Views into the request's path.
+struct TrackTable {
+  // `path` is what follows "/track/": "t" (database `default`) or "db.t".
+  static TrackTable Parse(std::string_view path);
+
+  // Whether the path names a table at all: neither name empty, no '/' in the table's.
+  bool valid() const;
+
+  std::string_view path;      // as sent, for error messages
+  std::string_view database;  // "default" when the path has no dot
+  std::string_view table;
+};
+
 class TrackHandler {
  public:
   TrackHandler(TrackOptions options, storage::Storage* storage, Clock* clock);
 
-  // `table` is the path after "/track/": "t" (database `default`) or "db.t".
-  HttpResponse Handle(const HttpRequest& request, BodyReader* body, std::string_view table,
+  // `table`: the table the path names; an invalid one is answered 404 UNKNOWN_TABLE.
+  HttpResponse Handle(const HttpRequest& request, BodyReader* body, const TrackTable& table,
                       const TrackActor& actor);
 
  private:
