@@ -121,6 +121,32 @@ HttpResponse TrackError(int http_status, std::string_view code, std::string_view
   return JsonResponse(http_status, std::move(body));
 }
 
+// Holds an Idempotency-Key in in_flight_ from a successful Take() until destroyed, so that a
+// request with the same key meanwhile is answered 409.
+class TrackHandler::InFlightSlot {
+ public:
+  explicit InFlightSlot(TrackHandler* handler) : handler_(handler) {}
+  InFlightSlot(const InFlightSlot&) = delete;
+  InFlightSlot& operator=(const InFlightSlot&) = delete;
+  ~InFlightSlot() {
+    if (key_.empty()) return;
+    std::lock_guard lock(handler_->in_flight_mu_);
+    handler_->in_flight_.erase(key_);
+  }
+
+  // False when a request with `key` is being served.
+  bool Take(const std::string& key) {
+    std::lock_guard lock(handler_->in_flight_mu_);
+    if (!handler_->in_flight_.insert(key).second) return false;
+    key_ = key;
+    return true;
+  }
+
+ private:
+  TrackHandler* const handler_;
+  std::string key_;
+};
+
 TrackTable TrackTable::Parse(std::string_view path) {
   size_t dot = path.find('.');
   if (dot == std::string_view::npos) return {path, "default", path};
@@ -179,36 +205,30 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
 
   // Idempotency-Key: a stored one answers again; one being served answers 409.
   std::string idempotency_key;
+  auto replay_stored = [&]() -> std::optional<HttpResponse> {
+    auto stored = storage_->FindIdempotencyKey(idempotency_key);
+    if (!stored) return std::nullopt;
+    M().replayed.Add();
+    HttpResponse r = JsonResponse(200, stored->answer);
+    r.headers.emplace_back("Idempotency-Replayed", "true");
+    r.close = !raw_body->done();
+    return r;
+  };
+  InFlightSlot in_flight(this);
   if (std::string_view key = request.Header("Idempotency-Key"); !key.empty()) {
     bool visible = std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
     if (key.size() > 128 || !visible) {
       return bad(400, "BAD_REQUEST", "Idempotency-Key must be 1 to 128 visible ASCII characters");
     }
     idempotency_key = fmt::format("{}.{}/{}", stmt.database, stmt.table, key);
-    if (auto stored = storage_->FindIdempotencyKey(idempotency_key)) {
-      M().replayed.Add();
-      HttpResponse r = JsonResponse(200, stored->answer);
-      r.headers.emplace_back("Idempotency-Replayed", "true");
-      r.close = !raw_body->done();
-      return r;
-    }
-    std::lock_guard lock(in_flight_mu_);
-    if (!in_flight_.insert(idempotency_key).second) {
+    if (auto replayed = replay_stored()) return std::move(*replayed);
+    if (!in_flight.Take(idempotency_key)) {
       HttpResponse r = bad(409, "CONFLICT",
                            "a request with this Idempotency-Key is being served; retry shortly");
       r.headers.emplace_back("Retry-After", "1");
       return r;
     }
   }
-  struct InFlight {
-    TrackHandler* self;
-    const std::string& key;
-    ~InFlight() {
-      if (key.empty()) return;
-      std::lock_guard lock(self->in_flight_mu_);
-      self->in_flight_.erase(key);
-    }
-  } in_flight{this, idempotency_key};
 
   formats::RowErrors errors;
   ingest::IngestOptions io;
@@ -315,13 +335,9 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
     record = storage::IdempotencyRecord{idempotency_key, answer, now_micros};
   Status committed = stream.Commit(record ? &*record : nullptr);
   if (committed.code() == StatusCode::kAlreadyExists && record) {
-    // Stored by another server process sharing the data? Never here; answer as it was stored.
-    if (auto stored = storage_->FindIdempotencyKey(idempotency_key)) {
-      M().replayed.Add();
-      HttpResponse r = JsonResponse(200, stored->answer);
-      r.headers.emplace_back("Idempotency-Replayed", "true");
-      return r;
-    }
+    // The lookup above came before we took the slot, so a request with the same key that still
+    // held it then may have stored the key in between: answer as it was stored.
+    if (auto replayed = replay_stored()) return std::move(*replayed);
   }
   if (!committed.ok()) {
     table_rows(ToHttpError(committed).retry_after_seconds > 0 ? "backpressure" : "error", accepted);

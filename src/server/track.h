@@ -70,7 +70,9 @@ class TrackHandler {
   const TrackOptions options_;
   storage::Storage* const storage_;
   Clock* const clock_;
-  // Idempotency-Keys of the requests being served, so that a concurrent retry waits its turn.
+  // Idempotency-Keys of the requests being served, so that a concurrent retry waits its turn;
+  // an InFlightSlot (track.cc) holds one for its request.
+  class InFlightSlot;
   std::mutex in_flight_mu_;
   std::set<std::string> in_flight_ GUARDED_BY(in_flight_mu_);
 };
