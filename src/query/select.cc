@@ -750,8 +750,7 @@ class SelectInterpreter {
         } else {
           MaskOf(*cond, &mask);
         }
-        size_t pass = 0;
-        for (uint8_t m : *keep) pass += m != 0;
+        const size_t pass = types::CountSelected(*keep);
         if (pass == 0) continue;
         // Only the columns read after WHERE are filtered.
         Block after;
@@ -761,7 +760,7 @@ class SelectInterpreter {
         if (after.num_columns() == 0) {
           AddRowCountColumn(&after, pass);
         } else if (pass != block.rows()) {
-          after = after.Filter(*keep);
+          after = after.Filter(*keep, pass);
         }
         block = std::move(after);
       }

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <bit>
+#include <cassert>
 
 namespace trackhouse::types {
 
@@ -39,9 +40,12 @@ Block Block::Permute(const Permutation& perm) const {
 }
 
 Block Block::Filter(const std::vector<uint8_t>& mask) const {
+  return Filter(mask, CountSelected(mask));
+}
+
+Block Block::Filter(const std::vector<uint8_t>& mask, size_t kept) const {
+  assert(kept == CountSelected(mask));
   Block b;
-  size_t kept = 0;
-  for (uint8_t m : mask) kept += m != 0;
   if (columns_.size() > 1 && kept * 8 < mask.size()) {
     // A selective filter: list the kept rows once and gather each column from them, instead
     // of a pass over every row per column.
@@ -66,7 +70,7 @@ Block Block::Filter(const std::vector<uint8_t>& mask) const {
     for (const auto& c : columns_) b.Add(c.name, c.type, c.column->Permute(rows));
     return b;
   }
-  for (const auto& c : columns_) b.Add(c.name, c.type, c.column->Filter(mask));
+  for (const auto& c : columns_) b.Add(c.name, c.type, c.column->Filter(mask, kept));
   return b;
 }
 

@@ -50,9 +50,11 @@ class Block {
 
   // An empty block with the same names and types.
   Block CloneEmpty() const;
-  // A block of the rows in perm order / where mask is set.
+  // A block of the rows in perm order / where mask is set. The second Filter is for callers
+  // that have counted the kept rows already: `kept` must be CountSelected(mask).
   Block Permute(const Permutation& perm) const;
   Block Filter(const std::vector<uint8_t>& mask) const;
+  Block Filter(const std::vector<uint8_t>& mask, size_t kept) const;
   // Rows [start, start+count) as a new block (copies).
   Block Slice(size_t start, size_t count) const;
   // Appends all rows of `other`, which must have the same names and types in the same order.

@@ -13,13 +13,13 @@ Status Short(std::string_view what, size_t need, size_t have) {
       fmt::format("{} column data is short: need {} bytes, have {}", what, need, have));
 }
 
+}  // namespace
+
 size_t CountSelected(const std::vector<uint8_t>& mask) {
   size_t n = 0;
   for (uint8_t m : mask) n += m != 0;
   return n;
 }
-
-}  // namespace
 
 // ---------------- ColumnVector ----------------
 
@@ -61,10 +61,10 @@ ColumnPtr ColumnVector<T>::Permute(const Permutation& perm) const {
 }
 
 template <typename T>
-ColumnPtr ColumnVector<T>::Filter(const std::vector<uint8_t>& mask) const {
+ColumnPtr ColumnVector<T>::Filter(const std::vector<uint8_t>& mask, size_t kept) const {
   auto out = std::make_shared<ColumnVector<T>>(type());
   // One spare slot: the branchless loop also writes each unselected row one past the last kept.
-  out->data_.resize(CountSelected(mask) + 1);
+  out->data_.resize(kept + 1);
   T* dst = out->data_.data();
   for (size_t i = 0; i < data_.size(); ++i) {
     *dst = data_[i];
@@ -141,9 +141,9 @@ ColumnPtr ColumnString::Permute(const Permutation& perm) const {
   return out;
 }
 
-ColumnPtr ColumnString::Filter(const std::vector<uint8_t>& mask) const {
+ColumnPtr ColumnString::Filter(const std::vector<uint8_t>& mask, size_t kept) const {
   auto out = std::make_shared<ColumnString>(type());
-  out->offsets_.reserve(CountSelected(mask));
+  out->offsets_.reserve(kept);
   for (size_t i = 0; i < size(); ++i) {
     if (mask[i]) out->Append(View(i));
   }
@@ -223,7 +223,7 @@ ColumnPtr ColumnFixedString::Permute(const Permutation& perm) const {
   return out;
 }
 
-ColumnPtr ColumnFixedString::Filter(const std::vector<uint8_t>& mask) const {
+ColumnPtr ColumnFixedString::Filter(const std::vector<uint8_t>& mask, size_t /*kept*/) const {
   auto out = std::make_shared<ColumnFixedString>(type());
   for (size_t i = 0; i < size(); ++i) {
     if (mask[i]) out->chars_.append(chars_, i * n_, n_);
@@ -297,11 +297,11 @@ ColumnPtr ColumnLowCardinality::Permute(const Permutation& perm) const {
   return out;
 }
 
-ColumnPtr ColumnLowCardinality::Filter(const std::vector<uint8_t>& mask) const {
+ColumnPtr ColumnLowCardinality::Filter(const std::vector<uint8_t>& mask, size_t kept) const {
   auto out = std::make_shared<ColumnLowCardinality>(type());
   for (const auto& s : dict_) out->Intern(s);
   // Branchless, with one spare slot as in ColumnVector::Filter.
-  out->indices_.resize(CountSelected(mask) + 1);
+  out->indices_.resize(kept + 1);
   uint32_t* dst = out->indices_.data();
   for (size_t i = 0; i < indices_.size(); ++i) {
     *dst = indices_[i];
@@ -392,8 +392,8 @@ ColumnPtr ColumnNullable::Permute(const Permutation& perm) const {
   return out;
 }
 
-ColumnPtr ColumnNullable::Filter(const std::vector<uint8_t>& mask) const {
-  auto out = std::make_shared<ColumnNullable>(type(), nested_->Filter(mask));
+ColumnPtr ColumnNullable::Filter(const std::vector<uint8_t>& mask, size_t kept) const {
+  auto out = std::make_shared<ColumnNullable>(type(), nested_->Filter(mask, kept));
   for (size_t i = 0; i < null_map_.size(); ++i) {
     if (mask[i]) out->null_map_.push_back(null_map_[i]);
   }
@@ -478,17 +478,17 @@ ColumnPtr ColumnArray::Permute(const Permutation& perm) const {
   return out;
 }
 
-ColumnPtr ColumnArray::Filter(const std::vector<uint8_t>& mask) const {
+ColumnPtr ColumnArray::Filter(const std::vector<uint8_t>& mask, size_t /*kept*/) const {
   std::vector<uint8_t> element_mask(data_->size());
   auto out = std::make_shared<ColumnArray>(type(), nullptr);
-  uint64_t kept = 0;
+  uint64_t elements = 0;
   for (size_t r = 0; r < offsets_.size(); ++r) {
     if (!mask[r]) continue;
     for (uint64_t i = RowBegin(r); i < offsets_[r]; ++i) element_mask[i] = 1;
-    kept += RowSize(r);
-    out->offsets_.push_back(kept);
+    elements += RowSize(r);
+    out->offsets_.push_back(elements);
   }
-  out->data_ = data_->Filter(element_mask);
+  out->data_ = data_->Filter(element_mask, elements);
   return out;
 }
 

@@ -31,6 +31,9 @@ using ColumnPtr = std::shared_ptr<Column>;
 // A row permutation or row selection.
 using Permutation = std::vector<uint32_t>;
 
+// The number of rows a filter mask keeps: its bytes that are not 0.
+size_t CountSelected(const std::vector<uint8_t>& mask);
+
 class Column {
  public:
   explicit Column(DataTypePtr type) : type_(std::move(type)) {}
@@ -66,8 +69,12 @@ class Column {
 
   // A new column with rows in `perm` order (perm may select a subset and repeat rows).
   virtual ColumnPtr Permute(const Permutation& perm) const = 0;
-  // A new column with the rows where mask[i] != 0.
-  virtual ColumnPtr Filter(const std::vector<uint8_t>& mask) const = 0;
+  // A new column with the rows where mask[i] != 0. The second form is for callers that have
+  // counted the kept rows already: `kept` must be CountSelected(mask).
+  ColumnPtr Filter(const std::vector<uint8_t>& mask) const {
+    return Filter(mask, CountSelected(mask));
+  }
+  virtual ColumnPtr Filter(const std::vector<uint8_t>& mask, size_t kept) const = 0;
   // An empty column of the same type.
   virtual ColumnPtr CloneEmpty() const = 0;
 
@@ -108,7 +115,8 @@ class ColumnVector final : public Column {
   }
   uint64_t HashAt(size_t row, uint64_t seed) const override;
   ColumnPtr Permute(const Permutation& perm) const override;
-  ColumnPtr Filter(const std::vector<uint8_t>& mask) const override;
+  using Column::Filter;
+  ColumnPtr Filter(const std::vector<uint8_t>& mask, size_t kept) const override;
   ColumnPtr CloneEmpty() const override { return std::make_shared<ColumnVector<T>>(type()); }
   void Serialize(std::string* out) const override {
     out->append(reinterpret_cast<const char*>(data_.data()), data_.size() * sizeof(T));
@@ -139,7 +147,8 @@ class ColumnString final : public Column {
   int CompareAt(size_t a, const Column& other, size_t b) const override;
   uint64_t HashAt(size_t row, uint64_t seed) const override;
   ColumnPtr Permute(const Permutation& perm) const override;
-  ColumnPtr Filter(const std::vector<uint8_t>& mask) const override;
+  using Column::Filter;
+  ColumnPtr Filter(const std::vector<uint8_t>& mask, size_t kept) const override;
   ColumnPtr CloneEmpty() const override { return std::make_shared<ColumnString>(type()); }
   void Serialize(std::string* out) const override;
   Status Deserialize(std::string_view* in, size_t rows) override;
@@ -178,7 +187,8 @@ class ColumnFixedString final : public Column {
   int CompareAt(size_t a, const Column& other, size_t b) const override;
   uint64_t HashAt(size_t row, uint64_t seed) const override;
   ColumnPtr Permute(const Permutation& perm) const override;
-  ColumnPtr Filter(const std::vector<uint8_t>& mask) const override;
+  using Column::Filter;
+  ColumnPtr Filter(const std::vector<uint8_t>& mask, size_t kept) const override;
   ColumnPtr CloneEmpty() const override { return std::make_shared<ColumnFixedString>(type()); }
   void Serialize(std::string* out) const override { out->append(chars_); }
   Status Deserialize(std::string_view* in, size_t rows) override;
@@ -208,7 +218,8 @@ class ColumnLowCardinality final : public Column {
   int CompareAt(size_t a, const Column& other, size_t b) const override;
   uint64_t HashAt(size_t row, uint64_t seed) const override;
   ColumnPtr Permute(const Permutation& perm) const override;
-  ColumnPtr Filter(const std::vector<uint8_t>& mask) const override;
+  using Column::Filter;
+  ColumnPtr Filter(const std::vector<uint8_t>& mask, size_t kept) const override;
   ColumnPtr CloneEmpty() const override { return std::make_shared<ColumnLowCardinality>(type()); }
   void Serialize(std::string* out) const override;
   Status Deserialize(std::string_view* in, size_t rows) override;
@@ -252,7 +263,8 @@ class ColumnNullable final : public Column {
   int CompareAt(size_t a, const Column& other, size_t b) const override;
   uint64_t HashAt(size_t row, uint64_t seed) const override;
   ColumnPtr Permute(const Permutation& perm) const override;
-  ColumnPtr Filter(const std::vector<uint8_t>& mask) const override;
+  using Column::Filter;
+  ColumnPtr Filter(const std::vector<uint8_t>& mask, size_t kept) const override;
   ColumnPtr CloneEmpty() const override;
   void Serialize(std::string* out) const override;
   Status Deserialize(std::string_view* in, size_t rows) override;
@@ -300,7 +312,8 @@ class ColumnArray final : public Column {
   int CompareAt(size_t a, const Column& other, size_t b) const override;
   uint64_t HashAt(size_t row, uint64_t seed) const override;
   ColumnPtr Permute(const Permutation& perm) const override;
-  ColumnPtr Filter(const std::vector<uint8_t>& mask) const override;
+  using Column::Filter;
+  ColumnPtr Filter(const std::vector<uint8_t>& mask, size_t kept) const override;
   ColumnPtr CloneEmpty() const override;
   // Layout: varint element count of each row, then the data column's own serialization.
   void Serialize(std::string* out) const override;
