@@ -55,6 +55,16 @@ struct LogWriter::PendingRecord {
   // Compresses and checksums the payload on the caller's thread, before it queues.
   PendingRecord(std::string_view payload, bool compress)
       : stored(payload), raw_length(static_cast<uint32_t>(payload.size())) {
+    Encode(compress);
+  }
+  // Keeps the payload (AppendAsync: the caller does not wait for the write).
+  PendingRecord(std::string payload, bool compress)
+      : owned(std::move(payload)), stored(owned), raw_length(static_cast<uint32_t>(owned.size())) {
+    Encode(compress);
+  }
+
+  void Encode(bool compress) {
+    std::string_view payload = stored;
     if (compress && payload.size() >= format::kMinCompressBytes) {
       const int n = static_cast<int>(payload.size());
       const int bound = LZ4_compressBound(n);
@@ -72,11 +82,15 @@ struct LogWriter::PendingRecord {
 
   size_t encoded_size() const { return format::kRecordHeaderSize + stored.size(); }
 
+  std::string owned;        // the payload, when the record owns it
   std::string_view stored;  // the bytes after the header: the payload or its LZ4 form
   std::unique_ptr<char[]> compressed;
   uint32_t raw_length;
   uint32_t flags = 0;
   uint32_t payload_crc = 0;  // CRC32C of `stored`
+
+  bool async = false;       // queued by AppendAsync
+  AppendCallback callback;  // AppendAsync's, until it has run
 
   // Guarded by the writer's mu_.
   std::condition_variable cv;  // signalled when done or when this record reaches the head
@@ -202,32 +216,80 @@ Status LogWriter::CutFailedGroup(uint64_t next_lsn) {
   return Status::OK();
 }
 
-Result<uint64_t> LogWriter::Append(std::string_view payload) {
-  if (payload.size() > format::kMaxPayloadBytes) {
-    return Status::InvalidArgument("log " + dir_ + ": record of " + std::to_string(payload.size()) +
-                                   " bytes exceeds the " +
-                                   std::to_string(format::kMaxPayloadBytes) + "-byte limit");
-  }
-  // Shared with the leader, which wakes this caller after releasing mu_ (a waiter woken under
-  // the lock would at once block on it again) and so must keep the record alive until then.
-  auto shared = std::make_shared<PendingRecord>(payload, options_.compress);
-  PendingRecord& rec = *shared;
+Status LogWriter::CheckPayload(size_t size) const {
+  if (size <= format::kMaxPayloadBytes) return Status::OK();
+  return Status::InvalidArgument("log " + dir_ + ": record of " + std::to_string(size) +
+                                 " bytes exceeds the " + std::to_string(format::kMaxPayloadBytes) +
+                                 "-byte limit");
+}
 
-  std::unique_lock lock(mu_);
+Status LogWriter::Admit() {
   if (closed_) return Status::Unavailable("log " + dir_ + " is closed");
   if (!error_.ok()) return error_;
   if (!disk_full_.ok() && std::chrono::steady_clock::now() < disk_full_retry_at_) {
     GetCounters().disk_full_refusals.Add();
     return disk_full_;
   }
+  return Status::OK();
+}
+
+Result<uint64_t> LogWriter::Append(std::string_view payload) {
+  TH_RETURN_IF_ERROR(CheckPayload(payload.size()));
+  // Shared with the leader, which wakes this caller after releasing mu_ (a waiter woken under
+  // the lock would at once block on it again) and so must keep the record alive until then.
+  auto shared = std::make_shared<PendingRecord>(payload, options_.compress);
+  PendingRecord& rec = *shared;
+
+  std::unique_lock lock(mu_);
+  TH_RETURN_IF_ERROR(Admit());
   queue_.push_back(shared);
   rec.cv.wait(lock, [&] { return rec.done || queue_.front().get() == &rec; });
-  if (rec.done) {
-    if (!rec.status.ok()) return rec.status;
-    return rec.lsn;
-  }
+  if (!rec.done) LeadGroup(lock);  // at the head of the queue: lead; returns unlocked
+  if (!rec.status.ok()) return rec.status;
+  return rec.lsn;
+}
 
-  // This record is at the head of the queue: lead a group of it and those queued behind it.
+void LogWriter::AppendAsync(std::string payload, AppendCallback done) {
+  if (Status s = CheckPayload(payload.size()); !s.ok()) {
+    done(s);
+    return;
+  }
+  auto rec = std::make_shared<PendingRecord>(std::move(payload), options_.compress);
+  rec->async = true;
+  rec->callback = std::move(done);
+  std::unique_lock lock(mu_);
+  if (Status s = Admit(); !s.ok()) {
+    lock.unlock();
+    rec->callback(s);
+    return;
+  }
+  queue_.push_back(rec);
+  // The writer thread leads whenever the head is an AppendAsync record, also when a leader
+  // hands it the lead: it must exist before the first such record can reach the head.
+  if (!writer_thread_.joinable()) writer_thread_ = std::thread([this] { WriterThreadLoop(); });
+  if (queue_.size() == 1) {
+    // No leader is writing and no caller waits to lead.
+    async_head_ = true;
+    async_cv_.notify_one();
+  }
+}
+
+void LogWriter::WriterThreadLoop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    async_cv_.wait(lock, [&] { return async_head_ || writer_stop_; });
+    if (async_head_) {
+      async_head_ = false;
+      LeadGroup(lock);
+      lock.lock();
+      continue;
+    }
+    return;  // writer_stop_, nothing to lead
+  }
+}
+
+void LogWriter::LeadGroup(std::unique_lock<std::mutex>& lock) {
+  // queue_.front() is this leader's: take it and those queued behind it (up to max_group_bytes).
   std::vector<PendingRecord*> group;
   size_t group_bytes = 0;
   for (const auto& r : queue_) {
@@ -243,8 +305,7 @@ Result<uint64_t> LogWriter::Append(std::string_view payload) {
     cut_needed_ = false;
     s = WriteGroup(group, first_lsn);
   }
-  const bool disk_full = s.code() == StatusCode::kResourceExhausted;
-  if (disk_full) {
+  if (s.code() == StatusCode::kResourceExhausted) {
     // The disk filled up: this group fails, but the writer goes on once its bytes are cut off.
     // A cut needs no free space; if it fails anyway, the next leader tries it again.
     cut_needed_ = true;
@@ -257,8 +318,9 @@ Result<uint64_t> LogWriter::Append(std::string_view payload) {
   }
   lock.lock();
 
-  std::vector<std::shared_ptr<PendingRecord>> wake;  // notified once mu_ is released
-  wake.reserve(queue_.size());
+  // Completed records, woken (or their callbacks run) once mu_ is released.
+  std::vector<std::shared_ptr<PendingRecord>> finished;
+  finished.reserve(group.size());
   if (s.ok()) {
     disk_full_ = Status::OK();
     next_lsn_ += group.size();
@@ -274,7 +336,7 @@ Result<uint64_t> LogWriter::Append(std::string_view payload) {
       stats_.payload_bytes += r->raw_length;
       r->lsn = first_lsn + i;
       r->done = true;
-      if (r.get() != &rec) wake.push_back(std::move(r));
+      finished.push_back(std::move(r));
     }
   } else {
     // Fail this group and everything queued behind it (they would meet the same fate). On a
@@ -294,18 +356,36 @@ Result<uint64_t> LogWriter::Append(std::string_view payload) {
       queue_.pop_front();
       r->status = s;
       r->done = true;
-      if (r.get() != &rec) wake.push_back(std::move(r));
+      finished.push_back(std::move(r));
     }
   }
+  // Hand the lead on: to the caller waiting at the new head, or to the writer thread when the
+  // head is an AppendAsync record.
+  std::shared_ptr<PendingRecord> next_leader;
   if (!queue_.empty()) {
-    wake.push_back(queue_.front());  // the next leader
-  } else {
-    drained_cv_.notify_all();
+    if (queue_.front()->async) {
+      async_head_ = true;
+      async_cv_.notify_one();
+    } else {
+      next_leader = queue_.front();
+    }
   }
+  ++completing_;
   lock.unlock();
-  for (const auto& r : wake) r->cv.notify_one();
-  if (!s.ok()) return s;
-  return first_lsn;
+  // Callbacks first, in LSN order, then the waiting callers: a caller woken here may act on
+  // the assumption that every record before its own has been fully handled.
+  for (const auto& r : finished) {
+    if (!r->callback) continue;
+    r->callback(r->status.ok() ? Result<uint64_t>(r->lsn) : Result<uint64_t>(r->status));
+    r->callback = nullptr;  // what it holds goes now, not with the last reference
+  }
+  for (const auto& r : finished) {
+    if (!r->async) r->cv.notify_one();
+  }
+  if (next_leader) next_leader->cv.notify_one();
+  lock.lock();
+  if (--completing_ == 0 && queue_.empty()) drained_cv_.notify_all();
+  lock.unlock();
 }
 
 Status LogWriter::TrimUpTo(uint64_t upto_lsn) {
@@ -333,10 +413,13 @@ Status LogWriter::Close() {
   std::unique_lock lock(mu_);
   if (closed_) return error_;
   closed_ = true;
-  drained_cv_.wait(lock, [&] { return queue_.empty(); });
+  drained_cv_.wait(lock, [&] { return queue_.empty() && completing_ == 0; });
+  writer_stop_ = true;
+  async_cv_.notify_all();
   Status s = error_;
   const uint64_t next_lsn = next_lsn_;
   lock.unlock();
+  if (writer_thread_.joinable()) writer_thread_.join();
   if (cut_needed_) {
     // Best effort: a failed group left in the segment would be replayed by recovery.
     if (CutFailedGroup(next_lsn).ok()) cut_needed_ = false;

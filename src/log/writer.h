@@ -45,10 +45,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "common/status.h"
@@ -76,6 +78,8 @@ struct LogOptions {
 
 class LogWriter {
  public:
+  using AppendCallback = std::function<void(Result<uint64_t>)>;
+
   // Statistics since Open, for benchmarks and /metrics.
   struct Stats {
     uint64_t syncs = 0;          // fdatasyncs of segment files
@@ -109,12 +113,22 @@ class LogWriter {
   // InvalidArgument; after Close, Unavailable.
   Result<uint64_t> Append(std::string_view payload);
 
+  // Append without waiting: queues `payload` and returns at once; `done` gets the record's LSN
+  // once it is durable, or the error. `done` runs on the thread that wrote the group (a
+  // writer thread the log starts on first use, or a concurrent Append caller), after the
+  // group is synced and before the callers of Append in the same group are woken; it must be
+  // quick and must not call Append. It runs at once, on this thread, if the record is refused
+  // up front (payload too large, log closed, failed, or full). Records of Append and
+  // AppendAsync share one queue and one LSN order.
+  void AppendAsync(std::string payload, AppendCallback done);
+
   // Deletes (oldest first, then SyncDir) the segments whose records all have LSN <= upto_lsn.
   // Never deletes the current segment.
   Status TrimUpTo(uint64_t upto_lsn);
 
-  // Stops taking appends (they return Unavailable), waits for queued ones, syncs and closes the
-  // current segment. Returns the writer's sticky error if a write had failed. Idempotent.
+  // Stops taking appends (they return Unavailable), waits for queued ones (and the callbacks
+  // of AppendAsync), stops the writer thread, syncs and closes the current segment. Returns the
+  // writer's sticky error if a write had failed. Idempotent.
   Status Close();
 
   // The LSN the next acknowledged record will get.
@@ -134,6 +148,16 @@ class LogWriter {
   // Creates segment `first_lsn`, writes and syncs its header, syncs the directory, makes it
   // current. Called by Open and by the leader.
   Status StartSegment(uint64_t first_lsn);
+  // InvalidArgument if a payload of `size` bytes is over the limit.
+  Status CheckPayload(size_t size) const;
+  // Whether an append may queue now: not closed, failed or (within disk_full_retry_ms) full.
+  Status Admit() REQUIRES(mu_);
+  // Writes the group at the head of the queue (the caller's record, or the writer thread's
+  // AppendAsync records), completes its records, hands the lead on, runs the callbacks and
+  // wakes the callers. Called with `lock` held; returns with it released.
+  void LeadGroup(std::unique_lock<std::mutex>& lock);
+  // The writer thread: leads whenever the head of the queue is an AppendAsync record.
+  void WriterThreadLoop();
   // file->Sync(), counted in stats and metrics.
   Status SyncFile(env::WritableFile* file);
   // Writes and syncs `group`, whose first record gets `first_lsn`. Leader only, without mu_.
@@ -149,7 +173,12 @@ class LogWriter {
 
   mutable std::mutex mu_;
   std::deque<std::shared_ptr<PendingRecord>> queue_ GUARDED_BY(mu_);  // front() is the leader
-  std::condition_variable drained_cv_;                // signalled when queue_ becomes empty
+  std::condition_variable drained_cv_;       // signalled when queue_ is empty and nothing completes
+  std::condition_variable async_cv_;         // wakes the writer thread
+  bool async_head_ GUARDED_BY(mu_) = false;  // the head is AppendAsync's: the writer thread leads
+  bool writer_stop_ GUARDED_BY(mu_) = false;  // Close: the writer thread ends
+  int completing_ GUARDED_BY(mu_) = 0;        // leaders running callbacks and wake-ups
+  std::thread writer_thread_;                 // started by the first AppendAsync
   uint64_t next_lsn_ GUARDED_BY(mu_);
   Status error_ GUARDED_BY(mu_);  // sticky: the first failed write or sync
   // Set while the disk is full (the last group failed with ResourceExhausted), with the time
