@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <random>
 #include <shared_mutex>
@@ -154,6 +155,8 @@ class Engine final : public storage::Storage {
   }
   Result<storage::InsertResult> Insert(const storage::TableSchema& schema,
                                        const types::Block& block) override;
+  Status InsertAsync(const storage::TableSchema& schema, const types::Block& block,
+                     const storage::IdempotencyRecord* record, InsertCallback done) override;
   Result<std::unique_ptr<storage::ScanSource>> Scan(const std::string& database,
                                                     const std::string& table,
                                                     const storage::ScanRequest& request) override;
@@ -192,7 +195,7 @@ class Engine final : public storage::Storage {
   void FlusherLoop();
   void MergerLoop();
   Status TrimLog();
-  // Insert, with the record of a keyed insert or nullptr.
+  // Insert, with the record of a keyed insert or nullptr: InsertAsync, waited for.
   Result<storage::InsertResult> InsertWith(const storage::TableSchema& schema,
                                            const types::Block& block,
                                            const storage::IdempotencyRecord* record);
@@ -444,6 +447,15 @@ Result<storage::InsertResult> Engine::Insert(const storage::TableSchema& schema,
 Result<storage::InsertResult> Engine::InsertWith(const storage::TableSchema& schema,
                                                  const types::Block& block,
                                                  const storage::IdempotencyRecord* record) {
+  std::promise<Result<storage::InsertResult>> outcome;
+  TH_RETURN_IF_ERROR(InsertAsync(schema, block, record, [&](Result<storage::InsertResult> r) {
+    outcome.set_value(std::move(r));
+  }));
+  return outcome.get_future().get();
+}
+
+Status Engine::InsertAsync(const storage::TableSchema& schema, const types::Block& block,
+                           const storage::IdempotencyRecord* record, InsertCallback done) {
   TH_ASSIGN_OR_RETURN(Entry e, Lookup(schema.database, schema.name));
   if (e.def->schema->create_sql != schema.create_sql) {
     InsertRejected().Add();
@@ -452,7 +464,10 @@ Result<storage::InsertResult> Engine::InsertWith(const storage::TableSchema& sch
                            ch::kTypeMismatch);
   }
   TH_ASSIGN_OR_RETURN(Entry target, StorageOf(e));
-  if (block.rows() == 0) return storage::InsertResult{};
+  if (block.rows() == 0) {
+    done(storage::InsertResult{});
+    return Status::OK();
+  }
   TH_RETURN_IF_ERROR(block.Validate());
   types::Block rows = block;
   if (target.def != e.def) {
@@ -493,41 +508,51 @@ Result<storage::InsertResult> Engine::InsertWith(const storage::TableSchema& sch
     PutFixed64(&payload, static_cast<uint64_t>(record->time_micros));
   }
   types::SerializeBlock(rows, &payload);
-  uint64_t lsn;
-  {
-    std::shared_lock commit(commit_mu_);
-    // ALTER swaps definitions under the commit lock: the rows must still have the shape the
-    // memtable holds, or the insert is retried against the new definition.
-    if (target.table->def() != target.def) {
-      InsertRejected().Add();
-      return Status::Aborted(
-          fmt::format("Table {}.{} changed while the insert was running; retry it", schema.database,
-                      schema.name),
-          ch::kTypeMismatch);
-    }
-    if (record != nullptr && keys_->Find(record->key, clock_->NowMicros())) {
-      return Status::AlreadyExists(
-          fmt::format("Idempotency-Key {} is already stored", record->key));
-    }
-    auto r = log_->Append(payload);
-    if (!r.ok()) {
-      InsertRejected().Add();
-      return r.status();
-    }
-    lsn = *r;
-    target.table->AddToMemTable(rows, lsn);
-    if (record != nullptr) keys_->Add(*record, clock_->NowMicros());
+  // The commit lock is held (shared) from here until the rows are in the memtable, which the
+  // log's callback does on the thread that synced them: ALTER and memtable swaps take it
+  // exclusively, so no insert is between its log record and its memtable add meanwhile.
+  // (WriterPriorityMutex may be released on another thread than the one that took it.)
+  commit_mu_.lock_shared();
+  // ALTER swaps definitions under the commit lock: the rows must still have the shape the
+  // memtable holds, or the insert is retried against the new definition.
+  if (target.table->def() != target.def) {
+    commit_mu_.unlock_shared();
+    InsertRejected().Add();
+    return Status::Aborted(fmt::format("Table {}.{} changed while the insert was running; retry it",
+                                       schema.database, schema.name),
+                           ch::kTypeMismatch);
   }
-  InsertRows().Add(static_cast<int64_t>(rows.rows()));
-  const BufferParams* buffer = e.def->is_buffer() ? &e.def->buffer : nullptr;
-  if (target.table->ShouldFlush(clock_->MonotonicMicros(), buffer)) {
-    {
-      std::lock_guard lock(bg_mu_);
-      flush_wanted_ = true;
-    }
-    bg_cv_.notify_all();
+  if (record != nullptr && keys_->Find(record->key, clock_->NowMicros())) {
+    commit_mu_.unlock_shared();
+    return Status::AlreadyExists(fmt::format("Idempotency-Key {} is already stored", record->key));
   }
-  return storage::InsertResult{rows.rows(), lsn};
+  std::optional<storage::IdempotencyRecord> key;
+  if (record != nullptr) key = *record;
+  const bool is_buffer = e.def->is_buffer();
+  BufferParams buffer = is_buffer ? e.def->buffer : BufferParams{};
+  log_->AppendAsync(
+      std::move(payload), [this, table = target.table, rows = std::move(rows), key = std::move(key),
+                           is_buffer, buffer, done = std::move(done)](Result<uint64_t> r) {
+        if (!r.ok()) {
+          commit_mu_.unlock_shared();
+          InsertRejected().Add();
+          done(r.status());
+          return;
+        }
+        table->AddToMemTable(rows, *r);
+        if (key) keys_->Add(*key, clock_->NowMicros());
+        commit_mu_.unlock_shared();
+        InsertRows().Add(static_cast<int64_t>(rows.rows()));
+        if (table->ShouldFlush(clock_->MonotonicMicros(), is_buffer ? &buffer : nullptr)) {
+          {
+            std::lock_guard lock(bg_mu_);
+            flush_wanted_ = true;
+          }
+          bg_cv_.notify_all();
+        }
+        done(storage::InsertResult{rows.rows(), *r});
+      });
+  return Status::OK();
 }
 
 std::vector<storage::ReadinessCheck> Engine::CheckReadiness() {

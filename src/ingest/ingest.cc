@@ -159,6 +159,19 @@ class InsertStreamImpl final : public InsertStream {
     staged_rows_ = 0;
     return status_ = Store(std::move(all), idempotency);
   }
+  Status CommitAsync(const storage::IdempotencyRecord* idempotency,
+                     std::function<void(Status)> done) override {
+    if (!status_.ok()) return status_;
+    if (!staged_ || !finished_) return Status::Internal("InsertStream::CommitAsync before Finish");
+    if (held_.empty()) {
+      done(Status::OK());
+      return Status::OK();
+    }
+    types::Block all = held_.size() == 1 ? std::move(held_[0]) : types::Concat(held_);
+    held_.clear();
+    staged_rows_ = 0;
+    return status_ = Store(std::move(all), idempotency, std::move(done));
+  }
 
   uint64_t rows_written() const override { return rows_; }
   uint64_t bytes_written() const override { return bytes_; }
@@ -198,7 +211,10 @@ class InsertStreamImpl final : public InsertStream {
                                            const storage::ColumnDef& column,
                                            const std::map<std::string, types::NamedColumn>& have,
                                            size_t rows);
-  Status Store(types::Block block, const storage::IdempotencyRecord* idempotency = nullptr);
+  // Stores `block`; with `done`, without waiting (storage::InsertAsync): `done` then gets the
+  // outcome unless an error is returned.
+  Status Store(types::Block block, const storage::IdempotencyRecord* idempotency = nullptr,
+               std::function<void(Status)> done = nullptr);
   Result<types::Block> AdaptToSchema(const types::Block& block, const storage::TableSchema& schema);
 
   storage::Storage* storage_ = nullptr;
@@ -483,7 +499,8 @@ Result<types::Block> InsertStreamImpl::AdaptToSchema(const types::Block& block,
   return out;
 }
 
-Status InsertStreamImpl::Store(types::Block block, const storage::IdempotencyRecord* idempotency) {
+Status InsertStreamImpl::Store(types::Block block, const storage::IdempotencyRecord* idempotency,
+                               std::function<void(Status)> done) {
   if (block.rows() == 0) return Status::OK();
   if (target_schema_ != schema_) {
     auto adapted = AdaptToSchema(block, *target_schema_);
@@ -494,7 +511,25 @@ Status InsertStreamImpl::Store(types::Block block, const storage::IdempotencyRec
     }
     block = std::move(adapted).value();
   }
-  auto insert = [&] {
+  const bool async = done != nullptr;
+  auto insert = [&]() -> Result<storage::InsertResult> {
+    if (async) {
+      // The counters are process-wide: the callback may outlive this stream.
+      metrics::Counter* table_rows = table_rows_;
+      TH_RETURN_IF_ERROR(storage_->InsertAsync(*target_schema_, block, idempotency,
+                                               [done, table_rows](Result<storage::InsertResult> r) {
+                                                 if (!r.ok()) {
+                                                   M().storage_errors.Add();
+                                                   done(r.status());
+                                                   return;
+                                                 }
+                                                 M().blocks.Add();
+                                                 M().rows.Add(static_cast<int64_t>(r->rows));
+                                                 table_rows->Add(static_cast<int64_t>(r->rows));
+                                                 done(Status::OK());
+                                               }));
+      return storage::InsertResult{};
+    }
     return idempotency != nullptr ? storage_->InsertIdempotent(*target_schema_, block, *idempotency)
                                   : storage_->Insert(*target_schema_, block);
   };
@@ -523,6 +558,7 @@ Status InsertStreamImpl::Store(types::Block block, const storage::IdempotencyRec
     M().storage_errors.Add();
     return result.status();
   }
+  if (async) return Status::OK();  // counted by the callback
   rows_ += block.rows();
   bytes_ += block.DataBytes();
   M().blocks.Add();

@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -92,6 +93,12 @@ class InsertStream {
   // `idempotency` (if not null) in the same durable record (storage::InsertIdempotent;
   // AlreadyExists if its key is stored already, and then nothing is).
   virtual Status Commit(const storage::IdempotencyRecord* idempotency) = 0;
+  // Commit without waiting for the disk (storage::InsertAsync): an error found up front is
+  // returned and `done` is not called; otherwise `done` gets the outcome once the rows are
+  // durable, possibly on another thread and after this stream is gone (it touches nothing of
+  // the stream). rows_written() does not count rows committed this way.
+  virtual Status CommitAsync(const storage::IdempotencyRecord* idempotency,
+                             std::function<void(Status)> done) = 0;
 
   // Rows and (in-memory) bytes stored so far, also after an error.
   virtual uint64_t rows_written() const = 0;

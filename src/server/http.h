@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +16,18 @@
 #include "common/status.h"
 
 namespace trackhouse::server {
+
+struct HttpResponse;
+
+// Lets a handler answer after Handle() has returned, from any thread (say, once the rows it
+// stored are durable): the transport gives one to handlers through HttpRequest::responder
+// where it can, and the handler then returns an HttpResponse with `deferred` set and calls
+// Respond exactly once. Thread-safe.
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  virtual void Respond(HttpResponse response) = 0;
+};
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ... as sent
@@ -28,6 +41,8 @@ struct HttpRequest {
   std::string remote;
   // The request says it has a body (Content-Length > 0 or chunked).
   bool has_body = false;
+  // Set when the answer may come later (see Responder); null otherwise.
+  std::shared_ptr<Responder> responder;
 
   // The last value of URL argument `name`, or nullptr.
   const std::string* Param(std::string_view name) const;
@@ -59,6 +74,8 @@ struct HttpResponse {
   std::string body;
   // Close the connection after this response.
   bool close = false;
+  // The handler will answer through HttpRequest::responder; this response is not sent.
+  bool deferred = false;
 };
 
 // Handles one request. Implementations are thread-safe: requests on different connections are

@@ -532,7 +532,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!closed_) ::shutdown(socket_.native_handle(), SHUT_RDWR);
   }
 
+  // What a response needs from its request once the handler is done with it.
+  struct AnswerContext {
+    HttpRoute route;
+    std::string method, path;
+    bool cors = false;
+    std::optional<std::string> origin;  // the allowed origin, when cors
+    bool keep_alive = false;            // the request allows another on the connection
+  };
+  // From any thread, once: sends the deferred answer of the request in service (see
+  // Responder), as far as the socket takes it without waiting; the worker sends the rest
+  // before it reads the next request.
+  void SendDeferred(HttpResponse response, const AnswerContext& context);
+
  private:
+  class DeferredAnswer;
+
+  // Adds the CORS headers, counts the response and logs it (debug).
+  void Finish(HttpResponse* response, const AnswerContext& context);
+  // Waits (up to io_timeout_ms) until a deferred answer has been handed to the socket, then
+  // sends what the socket did not take (with `stream`, unless null). False if the connection
+  // must close: the answer said so, could not be sent, or never came.
+  bool AwaitDeferredAnswer(TimedFdStream* stream);
   void Dispatch();
   void Serve();
   // Serves one request (after the TLS handshake on a new TLS connection); true if the
@@ -558,7 +579,43 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool waiting_ = false;  // strand only
   std::mutex fd_mu_;
   bool closed_ = false;  // GUARDED_BY(fd_mu_)
+  std::mutex answer_mu_;
+  std::condition_variable answer_cv_;
+  bool answer_pending_ = false;  // GUARDED_BY(answer_mu_): a deferred answer is not sent yet
+  bool answer_close_ = false;    // GUARDED_BY(answer_mu_): close after it
+  std::string answer_unsent_;    // GUARDED_BY(answer_mu_): its bytes the socket did not take
 };
+
+// The Responder of a request on a clear-text connection.
+class Connection::DeferredAnswer final : public Responder {
+ public:
+  DeferredAnswer(std::shared_ptr<Connection> connection, AnswerContext context)
+      : connection_(std::move(connection)), context_(std::move(context)) {}
+  void Respond(HttpResponse response) override {
+    connection_->SendDeferred(std::move(response), context_);
+  }
+
+ private:
+  const std::shared_ptr<Connection> connection_;
+  const AnswerContext context_;
+};
+
+// A whole HTTP/1.1 response, header and body, as one string.
+std::string SerializeResponse(const HttpResponse& r, bool keep_alive, uint32_t keep_alive_s) {
+  std::string out = fmt::format(
+      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\n", r.status,
+      std::string_view(http::obsolete_reason(static_cast<http::status>(r.status))), r.content_type);
+  for (const auto& [name, value] : r.headers)
+    fmt::format_to(std::back_inserter(out), "{}: {}\r\n", name, value);
+  if (keep_alive) {
+    fmt::format_to(std::back_inserter(out), "Keep-Alive: timeout={}\r\n", keep_alive_s);
+  } else {
+    out += "Connection: close\r\n";
+  }
+  fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n\r\n", r.body.size());
+  out += r.body;
+  return out;
+}
 
 // The server's shared state (Server::Impl).
 struct ServerCore {
@@ -686,15 +743,97 @@ void Connection::Serve() {
   do {
     TimedFdStream stream(socket_.native_handle(), static_cast<int>(server_->options.io_timeout_ms),
                          tls_.get());
-    keep = ServeOne(stream);
+    keep = AwaitDeferredAnswer(&stream) && ServeOne(stream);
   } while (keep && !server_->stopping.load() && NextRequestArrives());
   if (keep && !server_->stopping.load()) {
     auto self = shared_from_this();
     asio::post(socket_.get_executor(), [self] { self->StartWait(); });
   } else {
+    AwaitDeferredAnswer(nullptr);  // a deferred answer still goes out before the close
     Close();
   }
   server_->EndBusy();
+}
+
+bool Connection::AwaitDeferredAnswer(TimedFdStream* stream) {
+  std::unique_lock lock(answer_mu_);
+  if (!answer_pending_ && answer_unsent_.empty() && !answer_close_) return true;  // the usual
+  if (!answer_cv_.wait_for(lock, std::chrono::milliseconds(server_->options.io_timeout_ms),
+                           [&] { return !answer_pending_; })) {
+    return false;
+  }
+  std::string rest = std::move(answer_unsent_);
+  answer_unsent_.clear();
+  const bool close = answer_close_;
+  answer_close_ = false;
+  lock.unlock();
+  if (!rest.empty() && stream != nullptr) {
+    beast::error_code ec;
+    asio::write(*stream, asio::buffer(rest), ec);
+    if (ec) {
+      M().write_errors.Add();
+      return false;
+    }
+  }
+  return !close;
+}
+
+void Connection::SendDeferred(HttpResponse response, const AnswerContext& context) {
+  Finish(&response, context);
+  const bool keep_alive = context.keep_alive && !response.close && !server_->stopping.load();
+  std::string bytes =
+      SerializeResponse(response, keep_alive, server_->options.keep_alive_timeout_ms / 1000);
+  size_t sent = 0;
+  bool failed = false;
+  {
+    std::lock_guard fd_lock(fd_mu_);
+    if (closed_) {
+      failed = true;
+    } else {
+      while (sent < bytes.size()) {
+        ssize_t n = ::send(socket_.native_handle(), bytes.data() + sent, bytes.size() - sent,
+                           MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+          sent += static_cast<size_t>(n);
+        } else if (n < 0 && errno == EINTR) {
+          continue;
+        } else {
+          failed = !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+          break;  // full: the worker sends the rest
+        }
+      }
+    }
+  }
+  if (failed) M().write_errors.Add();
+  {
+    std::lock_guard lock(answer_mu_);
+    if (!failed) answer_unsent_.assign(bytes, sent, std::string::npos);
+    answer_close_ = failed || !keep_alive;
+    answer_pending_ = false;
+  }
+  answer_cv_.notify_all();
+  server_->EndBusy();
+}
+
+void Connection::Finish(HttpResponse* response, const AnswerContext& context) {
+  if (context.cors) {
+    response->headers.emplace_back("Vary", "Origin");
+    if (context.origin) {
+      response->headers.emplace_back("Access-Control-Allow-Origin", *context.origin);
+      response->headers.emplace_back("Access-Control-Expose-Headers",
+                                     std::string(kCorsExposeHeaders));
+    }
+  }
+  if (response->status >= 400) M().errors.Add();
+  CountHttpResponse(context.route, response->status);
+  // The path only: the target's URL arguments may carry a key (?key=, ?password=).
+  if (logging::Enabled(logging::Level::kDebug)) {
+    logging::Debug("http_request", {{"remote", remote_},
+                                    {"method", context.method},
+                                    {"path", context.path},
+                                    {"route", HttpRouteName(context.route)},
+                                    {"status", response->status}});
+  }
 }
 
 bool Connection::NextRequestArrives() {
@@ -781,22 +920,40 @@ bool Connection::ServeOne(TimedFdStream& stream) {
   ParserBodyReader body(&stream, &buffer_, &parser, expect_continue, options.read_chunk_bytes,
                         options.min_body_bytes_per_second, static_cast<int>(options.io_timeout_ms));
   std::string_view origin = request.Header("Origin");
-  bool cors = !options.cors_origins.empty() && !origin.empty();
-  std::optional<std::string> allowed_origin;
-  if (cors) allowed_origin = CorsAllowedOrigin(options.cors_origins, origin);
+  AnswerContext context;
+  context.route = RouteOf(request);
+  context.method = request.method;
+  context.path = request.path;
+  context.cors = !options.cors_origins.empty() && !origin.empty();
+  if (context.cors) context.origin = CorsAllowedOrigin(options.cors_origins, origin);
+  context.keep_alive = keep_alive;
   HttpResponse response;
-  if (cors && request.method == "OPTIONS" &&
+  if (context.cors && request.method == "OPTIONS" &&
       !request.Header("Access-Control-Request-Method").empty()) {
-    response = CorsPreflight(allowed_origin, origin);
+    response = CorsPreflight(context.origin, origin);
+    context.cors = false;  // the preflight answer has its own headers
   } else {
-    response = server_->router.Handle(request, &body);
-    if (cors) {
-      response.headers.emplace_back("Vary", "Origin");
-      if (allowed_origin) {
-        response.headers.emplace_back("Access-Control-Allow-Origin", *allowed_origin);
-        response.headers.emplace_back("Access-Control-Expose-Headers",
-                                      std::string(kCorsExposeHeaders));
+    // In clear text a handler may answer later (once its rows are durable) while this worker
+    // goes on; the request stays in service (busy) until then.
+    const bool may_defer = tls_ == nullptr && header.method() != http::verb::head;
+    if (may_defer) {
+      {
+        std::lock_guard lock(answer_mu_);
+        answer_pending_ = true;
       }
+      server_->BeginBusy();
+      request.responder = std::make_shared<DeferredAnswer>(shared_from_this(), context);
+    }
+    response = server_->router.Handle(request, &body);
+    if (response.deferred) {
+      return keep_alive && body.done() && !body.failed() && !server_->stopping.load();
+    }
+    if (may_defer) {
+      {
+        std::lock_guard lock(answer_mu_);
+        answer_pending_ = false;
+      }
+      server_->EndBusy();
     }
   }
   if (body.malformed()) {
@@ -808,16 +965,7 @@ bool Connection::ServeOne(TimedFdStream& stream) {
     response.status = 408;
   }
   if (body.timed_out()) M().timeouts.Add();
-  if (response.status >= 400) M().errors.Add();
-  CountHttpResponse(RouteOf(request), response.status);
-  // The path only: the target's URL arguments may carry a key (?key=, ?password=).
-  if (logging::Enabled(logging::Level::kDebug)) {
-    logging::Debug("http_request", {{"remote", request.remote},
-                                    {"method", request.method},
-                                    {"path", request.path},
-                                    {"route", HttpRouteName(RouteOf(request))},
-                                    {"status", response.status}});
-  }
+  Finish(&response, context);
 
   // The connection can carry another request only if this one's body was read to its end.
   bool reusable =

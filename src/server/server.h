@@ -12,8 +12,11 @@
 // writes bounded by `io_timeout_ms`, so a handler can stream a request body of any size in
 // bounded memory. After answering, the worker waits up to `keep_alive_linger_us` for the
 // connection's next request itself (at most half the workers do), so a busy keep-alive client
-// costs no hand-offs between threads. Keep-alive, chunked bodies and `Expect: 100-continue`
-// are supported.
+// costs no hand-offs between threads. On clear-text connections a handler may answer later
+// (HttpRequest::responder): POST /track queues its rows for the log and is answered by the
+// thread that synced them, while the worker goes on to wait for the connection's next
+// request; answers still leave in request order. Keep-alive, chunked bodies and
+// `Expect: 100-continue` are supported.
 // Bounds: `max_connections` open connections (the next one gets 503 and is closed),
 // `max_concurrent_requests` requests in service (the next one gets 503 + Retry-After),
 // `max_request_header_bytes` of request line + headers (400 beyond), `header_timeout_ms` for

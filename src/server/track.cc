@@ -214,7 +214,8 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
     r.close = !raw_body->done();
     return r;
   };
-  InFlightSlot in_flight(this);
+  // Shared with a deferred answer's callback, which may outlive this call.
+  auto in_flight = std::make_shared<InFlightSlot>(this);
   if (std::string_view key = request.Header("Idempotency-Key"); !key.empty()) {
     bool visible = std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
     if (key.size() > 128 || !visible) {
@@ -222,7 +223,7 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
     }
     idempotency_key = fmt::format("{}.{}/{}", stmt.database, stmt.table, key);
     if (auto replayed = replay_stored()) return std::move(*replayed);
-    if (!in_flight.Take(idempotency_key)) {
+    if (!in_flight->Take(idempotency_key)) {
       HttpResponse r = bad(409, "CONFLICT",
                            "a request with this Idempotency-Key is being served; retry shortly");
       r.headers.emplace_back("Retry-After", "1");
@@ -333,7 +334,35 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
   std::optional<storage::IdempotencyRecord> record;
   if (!idempotency_key.empty())
     record = storage::IdempotencyRecord{idempotency_key, answer, now_micros};
-  Status committed = stream.Commit(record ? &*record : nullptr);
+  Status committed;
+  if (request.responder != nullptr) {
+    // Answered once the rows are durable, from the thread that synced them; this worker goes
+    // on to the connection's next request meanwhile.
+    auto answered = [this, in_flight, responder = request.responder, answer, accepted,
+                     qualified](Status s) {
+      HttpResponse r;
+      if (s.ok()) {
+        M().accepted.Add(static_cast<int64_t>(accepted));
+        M().table_rows.With({qualified, "accepted"}).Add(static_cast<int64_t>(accepted));
+        r = JsonResponse(200, answer);
+        if (FailPointHit("track_after_commit")) ::raise(SIGKILL);
+      } else {
+        M().table_rows
+            .With({qualified, ToHttpError(s).retry_after_seconds > 0 ? "backpressure" : "error"})
+            .Add(static_cast<int64_t>(accepted));
+        r = StoreError(s);
+      }
+      responder->Respond(std::move(r));
+    };
+    committed = stream.CommitAsync(record ? &*record : nullptr, std::move(answered));
+    if (committed.ok()) {
+      HttpResponse deferred;
+      deferred.deferred = true;
+      return deferred;
+    }
+  } else {
+    committed = stream.Commit(record ? &*record : nullptr);
+  }
   if (committed.code() == StatusCode::kAlreadyExists && record) {
     // The lookup above came before we took the slot, so a request with the same key that still
     // held it then may have stored the key in between: answer as it was stored.

@@ -109,6 +109,37 @@ TEST_F(TrackTest, OneObjectAnArrayAndNdjsonAreStoredAndAcknowledged) {
   EXPECT_EQ(CountRows("events"), 7u);
 }
 
+TEST_F(TrackTest, PipelinedRequestsAreAnsweredInOrderOnceDurable) {
+  Start();
+  // /track answers once the rows are synced, from the thread that synced them, while the
+  // worker goes on: answers must still leave in request order.
+  std::string three =
+      "{\"entityType\":\"Post\",\"entityId\":1,\"userId\":1,\"metricType\":\"View\"}\n"
+      "{\"entityType\":\"Post\",\"entityId\":2,\"userId\":1,\"metricType\":\"View\"}\n"
+      "{\"entityType\":\"Post\",\"entityId\":3,\"userId\":1,\"metricType\":\"View\"}\n";
+  std::string one = R"({"entityType":"Post","entityId":4,"userId":1,"metricType":"View"})";
+  std::string bad = R"({"entityType":"Post","entityId":"x"})";
+  Client c(port_);
+  auto post = [](std::string_view body) {
+    return fmt::format(
+        "POST /track/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: {}\r\n\r\n{}",
+        body.size(), body);
+  };
+  c.Send(post(three) + post(bad) + post(one) + "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+  Response first = c.Read();
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, "{\"accepted\":3}\n");
+  EXPECT_EQ(c.Read().status, 400);
+  Response third = c.Read();
+  EXPECT_EQ(third.status, 200);
+  EXPECT_EQ(third.body, "{\"accepted\":1}\n");
+  Response ping = c.Read();
+  EXPECT_EQ(ping.status, 200);
+  EXPECT_EQ(ping.body, "Ok.\n");
+  EXPECT_EQ(CountRows("events"), 4u);
+}
+
 TEST_F(TrackTest, BadRowsAreListedAndNothingIsStored) {
   Start();
   int64_t rejected_before = metrics::ValueOf("trackhouse_track_rows_rejected_total");
@@ -329,12 +360,11 @@ TEST_F(TrackTest, OnTheClickHouseInterfaceTheKeyIsThePasswordAndItsRoleDecides) 
     return fmt::format("X-ClickHouse-User: app\r\nX-ClickHouse-Key: {}\r\n", key);
   };
   Client basic(port_);
-  Response
-      read =
-          basic.Request("POST", "/?query=" + Encode("EXISTS TABLE events"), "",
-                        "Authorization: Basic "
-                        "ZGFzaGJvYXJkOnJlYWQta2V5LTAxMjM0NTY3ODlhYmNkZWY=\r\n");  // dashboard:<read
-                                                                                  // key>
+  Response read =
+      basic.Request("POST", "/?query=" + Encode("EXISTS TABLE events"), "",
+                    "Authorization: Basic "
+                    "ZGFzaGJvYXJkOnJlYWQta2V5LTAxMjM0NTY3ODlhYmNkZWY=\r\n");  // dashboard:<read
+                                                                              // key>
   EXPECT_EQ(read.status, 200) << read.body;
   Client by_arg(port_);
   Response arg = by_arg.Request(

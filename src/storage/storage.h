@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -157,6 +158,20 @@ class Storage {
                                                 const types::Block& block,
                                                 const IdempotencyRecord& record) {
     return Status::NotSupported("this storage does not keep idempotency keys");
+  }
+  // Called with the outcome of an InsertAsync.
+  using InsertCallback = std::function<void(Result<InsertResult>)>;
+  // Starts storing `block` as Insert does (as InsertIdempotent when `record` is set) without
+  // waiting for the disk: an error found before the rows are queued for the log (a changed
+  // table is Aborted, as for Insert) is returned here and `done` is not called; otherwise
+  // `done` gets the outcome once the rows are durable and visible, possibly on another thread,
+  // possibly before this returns. `done` must be quick. This default stores synchronously.
+  virtual Status InsertAsync(const TableSchema& schema, const types::Block& block,
+                             const IdempotencyRecord* record, InsertCallback done) {
+    auto r = record != nullptr ? InsertIdempotent(schema, block, *record) : Insert(schema, block);
+    if (!r.ok()) return r.status();
+    done(std::move(r));
+    return Status::OK();
   }
   // Whether the storage can take writes now (GET /ready): each check it makes.
   virtual std::vector<ReadinessCheck> CheckReadiness() { return {}; }
