@@ -133,7 +133,7 @@ struct Results {
 };
 
 // The length of a whole HTTP answer at the front of `in` and its status, or 0 if more bytes are
-// needed. Answers carry Content-Length (the servers measured here never chunk a short answer).
+// needed. Bodies come with Content-Length or chunked (ClickHouse chunks its answers).
 size_t WholeAnswer(const std::string& in, int* status, std::string* error) {
   size_t end = in.find("\r\n\r\n");
   if (end == std::string::npos) return 0;
@@ -143,15 +143,32 @@ size_t WholeAnswer(const std::string& in, int* status, std::string* error) {
   }
   *status = std::atoi(in.c_str() + 9);
   size_t length = 0;
+  bool chunked = false;
   for (size_t pos = in.find("\r\n") + 2; pos < end;) {
     size_t eol = in.find("\r\n", pos);
     if (eol - pos > 15 && strncasecmp(in.data() + pos, "content-length:", 15) == 0) {
       length = std::strtoull(in.c_str() + pos + 15, nullptr, 10);
+    } else if (eol - pos > 18 && strncasecmp(in.data() + pos, "transfer-encoding:", 18) == 0) {
+      chunked = in.find("chunked", pos) < eol;
     }
     pos = eol + 2;
   }
-  size_t total = end + 4 + length;
-  return in.size() >= total ? total : 0;
+  if (!chunked) {
+    size_t total = end + 4 + length;
+    return in.size() >= total ? total : 0;
+  }
+  // Chunks: a hex size line, the bytes, CRLF; the last has size 0 and ends with an empty line.
+  for (size_t pos = end + 4;;) {
+    size_t eol = in.find("\r\n", pos);
+    if (eol == std::string::npos) return 0;
+    size_t size = std::strtoull(in.c_str() + pos, nullptr, 16);
+    if (size == 0) {
+      size_t last = in.find("\r\n\r\n", eol);  // after any trailer fields
+      return last == std::string::npos ? 0 : last + 4;
+    }
+    pos = eol + 2 + size + 2;
+    if (pos > in.size()) return 0;
+  }
 }
 
 class Loop {
