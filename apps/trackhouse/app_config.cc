@@ -310,6 +310,7 @@ Status LoadConfigFile(const std::string& path, AppConfig* config) {
         {"max_request_header_bytes", UInt(&s.max_request_header_bytes)},
         {"max_query_bytes", UInt(&s.max_query_bytes)},
         {"keep_alive_timeout_ms", UInt(&s.keep_alive_timeout_ms)},
+        {"keep_alive_linger_us", UInt(&s.keep_alive_linger_us)},
         {"io_timeout_ms", UInt(&s.io_timeout_ms)},
         {"read_chunk_bytes", UInt(&s.read_chunk_bytes)},
         {"stop_timeout_ms", UInt(&s.stop_timeout_ms)},

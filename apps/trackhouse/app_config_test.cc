@@ -59,6 +59,7 @@ tls_key = "/etc/trackhouse/key.pem"
 cors_origins = ["https://shop.example.com", "http://localhost:3000"]
 header_timeout_ms = 5000
 min_body_bytes_per_second = 0
+keep_alive_linger_us = 0
 
 [[keys]]
 name = "web"
@@ -97,6 +98,7 @@ idempotency_window_seconds = 600
   EXPECT_EQ(s.cors_origins,
             (std::vector<std::string>{"https://shop.example.com", "http://localhost:3000"}));
   EXPECT_EQ(s.header_timeout_ms, 5000u);
+  EXPECT_EQ(s.keep_alive_linger_us, 0u);
   EXPECT_EQ(s.min_body_bytes_per_second, 0u);
 
   ASSERT_EQ(s.access.keys.size(), 2u);
