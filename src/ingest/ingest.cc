@@ -108,6 +108,13 @@ Result<DefaultExpr> CompileDefault(const storage::ColumnDef& column,
   return out;
 }
 
+// Counts a stored block of `rows` rows on /metrics (also from a storage callback).
+void CountStored(uint64_t rows, metrics::Counter* table_rows) {
+  M().blocks.Add();
+  M().rows.Add(static_cast<int64_t>(rows));
+  table_rows->Add(static_cast<int64_t>(rows));
+}
+
 class InsertStreamImpl final : public InsertStream {
  public:
   Status Init(storage::Storage* storage, const std::string& database, const sql::InsertStmt& stmt,
@@ -523,9 +530,7 @@ Status InsertStreamImpl::Store(types::Block block, const storage::IdempotencyRec
                                                    done(r.status());
                                                    return;
                                                  }
-                                                 M().blocks.Add();
-                                                 M().rows.Add(static_cast<int64_t>(r->rows));
-                                                 table_rows->Add(static_cast<int64_t>(r->rows));
+                                                 CountStored(r->rows, table_rows);
                                                  done(Status::OK());
                                                }));
       return storage::InsertResult{};
@@ -561,9 +566,7 @@ Status InsertStreamImpl::Store(types::Block block, const storage::IdempotencyRec
   if (async) return Status::OK();  // counted by the callback
   rows_ += block.rows();
   bytes_ += block.DataBytes();
-  M().blocks.Add();
-  M().rows.Add(static_cast<int64_t>(block.rows()));
-  table_rows_->Add(static_cast<int64_t>(block.rows()));
+  CountStored(block.rows(), table_rows_);
   return Status::OK();
 }
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -156,23 +155,15 @@ class TimedFdStream {
     if (ec) throw beast::system_error(ec);  // never used by trackhouse (error_code overloads)
     return n;
   }
-  // In clear text the buffers go out together (sendmsg), so that a response's header and body
-  // make one TCP segment, not one each (with TCP_NODELAY, each would wake the client).
   template <class ConstBufferSequence>
   size_t write_some(const ConstBufferSequence& buffers, beast::error_code& ec) {
-    iovec iov[kMaxIov];
-    size_t count = 0;
-    for (auto it = asio::buffer_sequence_begin(buffers);
-         it != asio::buffer_sequence_end(buffers) && count < kMaxIov; ++it) {
+    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers);
+         ++it) {
       asio::const_buffer b = *it;
-      if (b.size() == 0) continue;
-      iov[count++] = iovec{const_cast<void*>(b.data()), b.size()};
-      if (tls_ != nullptr) break;  // TLS writes one buffer at a time
+      if (b.size() != 0) return Io(const_cast<void*>(b.data()), b.size(), /*write=*/true, ec);
     }
     ec = {};
-    if (count == 0) return 0;
-    if (count == 1) return Io(iov[0].iov_base, iov[0].iov_len, /*write=*/true, ec);
-    return Gather(iov, count, ec);
+    return 0;
   }
   template <class ConstBufferSequence>
   size_t write_some(const ConstBufferSequence& buffers) {
@@ -183,25 +174,6 @@ class TimedFdStream {
   }
 
  private:
-  static constexpr size_t kMaxIov = 16;
-
-  // Clear-text sendmsg of several buffers, waiting (as Io does) while the socket is full.
-  size_t Gather(iovec* iov, size_t count, beast::error_code& ec) {
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = count;
-    while (true) {
-      ssize_t n = ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n > 0) return Moved(static_cast<size_t>(n), /*write=*/true);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-        ec = beast::error_code(errno, boost::system::system_category());
-        return 0;
-      }
-      if (!Wait(POLLOUT, /*reading=*/false, ec)) return 0;
-    }
-  }
-
   size_t Io(void* data, size_t size, bool write, beast::error_code& ec) {
     ec = {};
     while (true) {
@@ -600,8 +572,11 @@ class Connection::DeferredAnswer final : public Responder {
   const AnswerContext context_;
 };
 
-// A whole HTTP/1.1 response, header and body, as one string.
-std::string SerializeResponse(const HttpResponse& r, bool keep_alive, uint32_t keep_alive_s) {
+// A whole HTTP/1.1 response, header and body (for a HEAD request only the header, with the
+// body's Content-Length), as one string: written in one go, it leaves in one TCP segment
+// (with TCP_NODELAY, each segment wakes the client).
+std::string SerializeResponse(const HttpResponse& r, bool keep_alive, uint32_t keep_alive_s,
+                              bool head) {
   std::string out = fmt::format(
       "HTTP/1.1 {} {}\r\nContent-Type: {}\r\n", r.status,
       std::string_view(http::obsolete_reason(static_cast<http::status>(r.status))), r.content_type);
@@ -613,7 +588,7 @@ std::string SerializeResponse(const HttpResponse& r, bool keep_alive, uint32_t k
     out += "Connection: close\r\n";
   }
   fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n\r\n", r.body.size());
-  out += r.body;
+  if (!head) out += r.body;
   return out;
 }
 
@@ -782,7 +757,8 @@ void Connection::SendDeferred(HttpResponse response, const AnswerContext& contex
   Finish(&response, context);
   const bool keep_alive = context.keep_alive && !response.close && !server_->stopping.load();
   std::string bytes =
-      SerializeResponse(response, keep_alive, server_->options.keep_alive_timeout_ms / 1000);
+      SerializeResponse(response, keep_alive, server_->options.keep_alive_timeout_ms / 1000,
+                        /*head=*/false);
   size_t sent = 0;
   bool failed = false;
   {
@@ -1007,23 +983,10 @@ void Connection::AnswerBadHeader(TimedFdStream& stream, const beast::error_code&
 
 void Connection::WriteResponse(TimedFdStream& stream, const HttpResponse& response, bool head,
                                bool keep_alive, bool* ok) {
-  http::response<http::string_body> res;
-  res.version(11);
-  res.result(static_cast<unsigned>(response.status));
-  res.set(http::field::content_type, response.content_type);
-  for (const auto& [name, value] : response.headers) res.insert(name, value);
-  if (keep_alive) {
-    res.set("Keep-Alive", fmt::format("timeout={}", server_->options.keep_alive_timeout_ms / 1000));
-  }
-  res.keep_alive(keep_alive);
-  if (head) {
-    res.content_length(response.body.size());
-  } else {
-    res.body() = response.body;
-    res.prepare_payload();
-  }
+  const std::string bytes =
+      SerializeResponse(response, keep_alive, server_->options.keep_alive_timeout_ms / 1000, head);
   beast::error_code ec;
-  http::write(stream, res, ec);
+  asio::write(stream, asio::buffer(bytes), ec);
   *ok = !ec;
   if (ec) {
     M().write_errors.Add();

@@ -110,6 +110,22 @@ HttpResponse StoreError(const Status& s) {
   return TrackError(e.http_status >= 500 ? e.http_status : 500, "INTERNAL", e.message);
 }
 
+// The answer once the staged rows' commit ended with `committed` (OK: `answer`), counted for
+// `table` ("db.name"); the same whether the commit was waited for or answered later.
+HttpResponse CommitAnswer(const Status& committed, std::string answer, uint64_t accepted,
+                          const std::string& table) {
+  if (!committed.ok()) {
+    const bool pushed_back = ToHttpError(committed).retry_after_seconds > 0;
+    M().table_rows.With({table, pushed_back ? "backpressure" : "error"})
+        .Add(static_cast<int64_t>(accepted));
+    return StoreError(committed);
+  }
+  M().accepted.Add(static_cast<int64_t>(accepted));
+  M().table_rows.With({table, "accepted"}).Add(static_cast<int64_t>(accepted));
+  if (FailPointHit("track_after_commit")) ::raise(SIGKILL);  // crash tests: durable, unanswered
+  return JsonResponse(200, std::move(answer));
+}
+
 }  // namespace
 
 HttpResponse TrackError(int http_status, std::string_view code, std::string_view message) {
@@ -338,21 +354,10 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
   if (request.responder != nullptr) {
     // Answered once the rows are durable, from the thread that synced them; this worker goes
     // on to the connection's next request meanwhile.
-    auto answered = [this, in_flight, responder = request.responder, answer, accepted,
-                     qualified](Status s) {
-      HttpResponse r;
-      if (s.ok()) {
-        M().accepted.Add(static_cast<int64_t>(accepted));
-        M().table_rows.With({qualified, "accepted"}).Add(static_cast<int64_t>(accepted));
-        r = JsonResponse(200, answer);
-        if (FailPointHit("track_after_commit")) ::raise(SIGKILL);
-      } else {
-        M().table_rows
-            .With({qualified, ToHttpError(s).retry_after_seconds > 0 ? "backpressure" : "error"})
-            .Add(static_cast<int64_t>(accepted));
-        r = StoreError(s);
-      }
-      responder->Respond(std::move(r));
+    // `in_flight` keeps the Idempotency-Key's slot until then.
+    auto answered = [in_flight, responder = request.responder, answer, accepted,
+                     qualified](const Status& s) {
+      responder->Respond(CommitAnswer(s, answer, accepted, qualified));
     };
     committed = stream.CommitAsync(record ? &*record : nullptr, std::move(answered));
     if (committed.ok()) {
@@ -368,14 +373,7 @@ HttpResponse TrackHandler::Handle(const HttpRequest& request, BodyReader* raw_bo
     // held it then may have stored the key in between: answer as it was stored.
     if (auto replayed = replay_stored()) return std::move(*replayed);
   }
-  if (!committed.ok()) {
-    table_rows(ToHttpError(committed).retry_after_seconds > 0 ? "backpressure" : "error", accepted);
-    return StoreError(committed);
-  }
-  M().accepted.Add(static_cast<int64_t>(accepted));
-  table_rows("accepted", accepted);
-  if (FailPointHit("track_after_commit")) ::raise(SIGKILL);
-  return JsonResponse(200, std::move(answer));
+  return CommitAnswer(committed, std::move(answer), accepted, qualified);
 }
 
 }  // namespace trackhouse::server
