@@ -173,6 +173,15 @@ class Storage {
     done(std::move(r));
     return Status::OK();
   }
+  // Waits until the rows of every insert whose InsertResult::lsn is <= `lsn` are in their final
+  // store (`wait_for_delivery=1` on an INSERT or /track). The embedded engine's rows are there
+  // once durable, so the default returns at once; the ClickHouse mode waits until ClickHouse
+  // confirmed them. Timeout (TIMEOUT_EXCEEDED) after `timeout_ms`; the rows stay accepted.
+  virtual Status WaitForDelivery(uint64_t lsn, int64_t timeout_ms) {
+    (void)lsn;
+    (void)timeout_ms;
+    return Status::OK();
+  }
   // Whether the storage can take writes now (GET /ready): each check it makes.
   virtual std::vector<ReadinessCheck> CheckReadiness() { return {}; }
 
