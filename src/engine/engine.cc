@@ -16,7 +16,7 @@
 #include "common/metrics.h"
 #include "common/thread_annotations.h"
 #include "engine/catalog.h"
-#include "engine/idempotency.h"
+#include "idempotency/idempotency.h"
 #include "engine/merge_rules.h"
 #include "engine/scan.h"
 #include "engine/table.h"
@@ -207,7 +207,7 @@ class Engine final : public storage::Storage {
   Clock* clock_ = nullptr;
   std::unique_ptr<env::FileLock> lock_;
   std::unique_ptr<log::LogWriter> log_;
-  std::unique_ptr<IdempotencyIndex> keys_;
+  std::unique_ptr<idempotency::IdempotencyIndex> keys_;
 
   // Inserts hold this shared from log append to memtable add; flush swaps and log trims take
   // it exclusively.
@@ -332,7 +332,7 @@ Status Engine::Recover() {
   }
   if (from == UINT64_MAX) from = 1;
   int64_t now = clock_->NowMicros();
-  keys_ = std::make_unique<IdempotencyIndex>(
+  keys_ = std::make_unique<idempotency::IdempotencyIndex>(
       env_, options_.data_dir, options_.idempotency_window_micros, options_.max_idempotency_keys);
   // Keys of records up to keys_covered are in the snapshot; later ones come from the log.
   TH_ASSIGN_OR_RETURN(const uint64_t keys_covered, keys_->Load(now));

@@ -1,4 +1,5 @@
-// IdempotencyIndex: the Idempotency-Keys of recent inserts (POST /track), private to the engine.
+// IdempotencyIndex: the Idempotency-Keys of recent inserts (POST /track), kept by the embedded
+// engine and by the ClickHouse-mode store (src/delivery), each for its own log.
 //
 // A keyed insert's key and answer travel in the insert's own log record (kind 2, engine.cc), so
 // the rows and the key are durable together. The index holds them in memory for lookups; it
@@ -32,7 +33,7 @@
 #include "env/env.h"
 #include "storage/storage.h"
 
-namespace trackhouse::engine {
+namespace trackhouse::idempotency {
 
 class IdempotencyIndex {
  public:
@@ -77,4 +78,4 @@ class IdempotencyIndex {
   uint64_t saved_covered_ GUARDED_BY(mu_) = 0;  // covered_lsn of the snapshot on disk
 };
 
-}  // namespace trackhouse::engine
+}  // namespace trackhouse::idempotency

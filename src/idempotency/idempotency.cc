@@ -1,4 +1,4 @@
-#include "engine/idempotency.h"
+#include "idempotency/idempotency.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 #include "common/crc32c.h"
 #include "common/metrics.h"
 
-namespace trackhouse::engine {
+namespace trackhouse::idempotency {
 namespace {
 
 constexpr std::string_view kMagic = "THIDEMP1";
@@ -159,4 +159,4 @@ size_t IdempotencyIndex::size() const {
   return order_.size();
 }
 
-}  // namespace trackhouse::engine
+}  // namespace trackhouse::idempotency

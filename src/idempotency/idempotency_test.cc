@@ -1,6 +1,6 @@
 // The Idempotency-Key snapshot file: round trip, and damage reported as Corruption naming the
 // file rather than keys silently lost.
-#include "engine/idempotency.h"
+#include "idempotency/idempotency.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 
 #include "env/mem_env.h"
 
-namespace trackhouse::engine {
+namespace trackhouse::idempotency {
 namespace {
 
 constexpr int64_t kNow = 1'800'000'000ll * 1000000;
@@ -52,4 +52,4 @@ TEST(IdempotencyIndexTest, EveryDamagedByteIsCorruptionNamingTheFile) {
 }
 
 }  // namespace
-}  // namespace trackhouse::engine
+}  // namespace trackhouse::idempotency
