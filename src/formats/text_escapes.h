@@ -1,5 +1,6 @@
 // ClickHouse's backslash escape sequences, shared by the Values (quoted strings) and
-// TabSeparated (escaped fields) parsers (private to src/formats). Pure functions; thread-safe.
+// TabSeparated (escaped fields) parsers, and the {name:Type} query parameter values that arrive
+// escaped as in TabSeparated (query/, clickhouse/params). Pure functions; thread-safe.
 //
 // After a backslash: b f n r t 0 a v e -> the control character; xHH -> that byte; N -> nothing;
 // \ ' " ` / -> the character itself; a control character (e.g. a line feed, MySQL's dump
@@ -72,6 +73,27 @@ inline size_t DecodeEscape(std::string_view s, std::string* out) {
       out->push_back(c);
       return 1;
   }
+}
+
+// Decodes a whole escaped text (a {name:Type} parameter value as sent: `it\'s`, `a\\b`, `\n`):
+// each backslash sequence as DecodeEscape does; a trailing lone backslash and a \x escape without
+// its two hex digits are kept as written.
+inline std::string DecodeEscapedText(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != '\\' || i + 1 == v.size()) {
+      out.push_back(v[i]);
+      continue;
+    }
+    size_t used = DecodeEscape(v.substr(i + 1), &out);
+    if (used == 0) {
+      out.push_back(v[i]);
+      continue;
+    }
+    i += used;
+  }
+  return out;
 }
 
 }  // namespace trackhouse::formats

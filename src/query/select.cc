@@ -110,23 +110,7 @@ Result<std::vector<ColumnPtr>> TextColumns(const Block& b) {
 
 // Parameter values arrive escaped as in TabSeparated (`it\'s`, `a\\b`, `\n`), as ClickHouse
 // reads them.
-std::string UnescapeParameter(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i] != '\\' || i + 1 == v.size()) {
-      out.push_back(v[i]);
-      continue;
-    }
-    size_t used = formats::DecodeEscape(v.substr(i + 1), &out);
-    if (used == 0) {
-      out.push_back(v[i]);
-      continue;
-    }
-    i += used;
-  }
-  return out;
-}
+std::string UnescapeParameter(std::string_view v) { return formats::DecodeEscapedText(v); }
 
 // Functions ClickHouse knows to be injective (optimize_injective_functions_in_group_by).
 bool IsInjectiveCall(const Expr& e) {
