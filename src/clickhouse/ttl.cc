@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "clickhouse/ddl.h"
 #include "common/clock.h"
 #include "common/logging.h"
 #include "formats/text_escapes.h"
@@ -145,6 +146,12 @@ Result<uint64_t> TtlEnforcer::EnforceTable(Client& client, const std::string& da
       client.Query(fmt::format("SELECT DISTINCT partition FROM system.parts WHERE database = {} "
                                "AND table = {} AND active FORMAT TabSeparated",
                                QuoteString(database), QuoteString(table))));
+  // With a cluster the recorded table is a shard's local table: whether a partition has expired
+  // is asked of the Distributed table over all shards, since the partition is dropped on all.
+  std::string checked = table;
+  if (!options_.cluster.empty() && table.ends_with(kLocalSuffix)) {
+    checked = table.substr(0, table.size() - kLocalSuffix.size());
+  }
   uint64_t dropped = 0;
   for (const auto& part : TsvRows(parts_text)) {
     if (part.empty() || part[0].empty()) continue;
@@ -153,7 +160,7 @@ Result<uint64_t> TtlEnforcer::EnforceTable(Client& client, const std::string& da
         std::string verdict,
         client.Query(fmt::format("SELECT count() > 0 AND max({}) <= now() FROM {} WHERE ({}) = "
                                  "{} FORMAT TabSeparated",
-                                 expr, Qualified(database, table), key, partition)));
+                                 expr, Qualified(database, checked), key, partition)));
     if (verdict != "1\n") continue;
     std::string on_cluster =
         options_.cluster.empty() ? "" : " ON CLUSTER " + QuoteIdentifier(options_.cluster);

@@ -12,6 +12,10 @@
 // time, so a table whose PARTITION BY is coarser than its TTL keeps rows longer than the TTL
 // says (up to one partition's span). A table without PARTITION BY cannot be trimmed so; that
 // is logged once. Several TTL elements combine with least(): a row expires at the first.
+// With a cluster the recorded tables are the shards' local tables (t_local): a partition is
+// dropped ON CLUSTER once the Distributed table t says every row of it, on every shard, has
+// expired; the partitions looked at are those the server trackhouse talks to has (a partition
+// only other shards hold waits until this one has it too).
 //
 // trackhouse_ttl (database String, table String, ttl String, version UInt64) is a
 // ReplacingMergeTree(version) ordered by (database, table); the newest version of a table's row
