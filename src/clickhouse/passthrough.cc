@@ -37,12 +37,32 @@ bool IsTransportSetting(std::string_view name) {
 }  // namespace
 
 PassthroughQueryHandler::PassthroughQueryHandler(PassthroughOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)),
+      capabilities_(options_.capabilities),
+      known_(options_.capabilities.version.major != 0) {}
+
+Capabilities PassthroughQueryHandler::capabilities() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return capabilities_;
+}
+
+void PassthroughQueryHandler::DetectOnce(Client& client) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (known_) return;
+  }
+  Result<Capabilities> detected = DetectCapabilities(client);
+  if (!detected.ok()) return;  // still unreachable: the next request tries again
+  std::lock_guard<std::mutex> lock(mu_);
+  capabilities_ = *detected;
+  known_ = true;
+}
 
 PassthroughQueryHandler::~PassthroughQueryHandler() = default;
 
-Status PassthroughQueryHandler::Prepare(const query::QueryRequest& request, std::string* sql,
-                                        RequestOptions* options) const {
+Status PassthroughQueryHandler::Prepare(const query::QueryRequest& request,
+                                        const Capabilities& capabilities, std::string* sql,
+                                        RequestOptions* options) {
   Settings params;
   bool has_readonly = false;
   for (const auto& [name, value] : request.settings) {
@@ -55,12 +75,12 @@ Status PassthroughQueryHandler::Prepare(const query::QueryRequest& request, std:
     options->settings.emplace_back(name, value);
   }
   if (request.readonly && !has_readonly) options->settings.emplace_back("readonly", "2");
-  for (const auto& s : options_.capabilities.RequiredSettings()) {
+  for (const auto& s : capabilities.RequiredSettings()) {
     bool given = false;
     for (const auto& [name, value] : options->settings) given |= name == s.first;
     if (!given) options->settings.push_back(s);
   }
-  if (options_.capabilities.http_query_parameters) {
+  if (capabilities.http_query_parameters) {
     options->params = std::move(params);
     *sql = std::string(request.sql);
   } else {
@@ -100,13 +120,15 @@ Result<query::QueryResult> PassthroughQueryHandler::Execute(const query::QueryRe
   auto record = [&](bool ok) {
     query::RecordStatement(stmt, ok, (Clock::Real()->MonotonicMicros() - start) / 1e6);
   };
+  std::unique_ptr<Client> client = Borrow();
+  DetectOnce(*client);
   std::string text;
   RequestOptions options;
-  if (Status st = Prepare(request, &text, &options); !st.ok()) {
+  if (Status st = Prepare(request, capabilities(), &text, &options); !st.ok()) {
+    Return(std::move(client));
     record(false);
     return st;
   }
-  std::unique_ptr<Client> client = Borrow();
   Result<std::string> body = client->Query(text, options);
   Return(std::move(client));
   if (!body.ok()) {

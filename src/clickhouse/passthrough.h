@@ -38,6 +38,9 @@ namespace trackhouse::clickhouse {
 
 struct PassthroughOptions {
   ClientOptions client;
+  // What the server supports. When not known (version 0.0: ClickHouse was down when trackhouse
+  // started), the handler detects it on its first request that reaches the server and keeps it;
+  // until then it binds parameters itself, which every server accepts.
   Capabilities capabilities;
   // Connections kept open between requests.
   size_t max_idle_clients = 16;
@@ -50,18 +53,25 @@ class PassthroughQueryHandler final : public query::QueryHandler {
 
   Result<query::QueryResult> Execute(const query::QueryRequest& request) override;
 
-  // The text and request options Execute sends for `request` (parameters bound or passed,
-  // settings filtered, readonly added). Exposed for tests.
-  Status Prepare(const query::QueryRequest& request, std::string* sql,
-                 RequestOptions* options) const;
+  // The text and request options Execute sends for `request` with `capabilities` (parameters
+  // bound or passed, settings filtered, readonly added). Exposed for tests.
+  static Status Prepare(const query::QueryRequest& request, const Capabilities& capabilities,
+                        std::string* sql, RequestOptions* options);
+
+  // The capabilities requests are prepared with now.
+  Capabilities capabilities();
 
  private:
   std::unique_ptr<Client> Borrow();
   void Return(std::unique_ptr<Client> client);
+  // Detects the capabilities with `client` if they are not known yet.
+  void DetectOnce(Client& client);
 
   const PassthroughOptions options_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Client>> idle_ GUARDED_BY(mu_);
+  Capabilities capabilities_ GUARDED_BY(mu_);
+  bool known_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace trackhouse::clickhouse

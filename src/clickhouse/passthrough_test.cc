@@ -33,19 +33,17 @@ TEST(PassthroughPrepareTest, BindsParametersForOldServersAndPassesThemToNewOnes)
   query::QueryRequest request = RequestFor("SELECT {id:UInt32}, {s:String}", &stmt);
   request.settings = {{"param_id", "7"}, {"param_s", "a\\'b"}, {"max_threads", "2"}};
 
-  PassthroughQueryHandler old_server({{}, Caps(false), 1});
-  std::string text;
+    std::string text;
   RequestOptions options;
-  ASSERT_TRUE(old_server.Prepare(request, &text, &options).ok());
+  ASSERT_TRUE(PassthroughQueryHandler::Prepare(request, Caps(false), &text, &options).ok());
   EXPECT_EQ(text, "SELECT 7, 'a\\'b'");
   EXPECT_TRUE(options.params.empty());
   EXPECT_EQ(options.settings,
             (Settings{{"max_threads", "2"}, {"allow_experimental_low_cardinality_type", "1"}}));
 
-  PassthroughQueryHandler new_server({{}, Caps(true), 1});
-  text.clear();
+    text.clear();
   options = {};
-  ASSERT_TRUE(new_server.Prepare(request, &text, &options).ok());
+  ASSERT_TRUE(PassthroughQueryHandler::Prepare(request, Caps(true), &text, &options).ok());
   EXPECT_EQ(text, request.sql);
   EXPECT_EQ(options.params, (Settings{{"id", "7"}, {"s", "a\\'b"}}));
 }
@@ -58,10 +56,9 @@ TEST(PassthroughPrepareTest, ReadonlyTransportSettingsDatabaseAndFormat) {
   request.query_id = "q-1";
   request.default_format = "JSONEachRow";
   request.settings = {{"enable_http_compression", "1"}, {"http_zlib_compression_level", "5"}};
-  PassthroughQueryHandler handler({{}, Caps(false), 1});
   std::string text;
   RequestOptions options;
-  ASSERT_TRUE(handler.Prepare(request, &text, &options).ok());
+  ASSERT_TRUE(PassthroughQueryHandler::Prepare(request, Caps(false), &text, &options).ok());
   EXPECT_EQ(options.settings,
             (Settings{{"readonly", "2"}, {"allow_experimental_low_cardinality_type", "1"}}));
   EXPECT_EQ(options.database, "metrics");
@@ -71,7 +68,7 @@ TEST(PassthroughPrepareTest, ReadonlyTransportSettingsDatabaseAndFormat) {
   // A readonly level the request names itself is kept.
   request.settings = {{"readonly", "1"}};
   options = {};
-  ASSERT_TRUE(handler.Prepare(request, &text, &options).ok());
+  ASSERT_TRUE(PassthroughQueryHandler::Prepare(request, Caps(false), &text, &options).ok());
   EXPECT_EQ(options.settings[0], (std::pair<std::string, std::string>{"readonly", "1"}));
   EXPECT_EQ(options.settings.size(), 2u);
 }
@@ -103,10 +100,16 @@ class PassthroughServerTest : public ClickHouseSuite {
     request.readonly = readonly;
     request.default_format = std::move(default_format);
     request.query_id = "passthrough-test";
-    PassthroughQueryHandler handler({Options(), Caps(false), 2});
-    return handler.Execute(request);
+    return handler_->Execute(request);
   }
 
+  void SetUp() override {
+    ClickHouseSuite::SetUp();
+    // Capabilities unknown: the handler detects them on its first request.
+    handler_ = std::make_unique<PassthroughQueryHandler>(PassthroughOptions{Options(), {}, 2});
+  }
+
+  std::unique_ptr<PassthroughQueryHandler> handler_;
   sql::StatementPtr stmt_;
   std::string text_;
 };
@@ -128,6 +131,14 @@ TEST_F(PassthroughServerTest, SelectsInTheRequestedFormats) {
   EXPECT_EQ(by_default->body, "\"it's\"\n");
   EXPECT_EQ(by_default->format, "CSV");
   EXPECT_EQ(by_default->content_type, "text/csv; charset=UTF-8; header=absent");
+}
+
+TEST_F(PassthroughServerTest, DetectsTheServersCapabilitiesOnItsFirstRequest) {
+  EXPECT_EQ(handler_->capabilities().version.major, 0u);
+  ASSERT_TRUE(Run("SELECT 1").ok());
+  Capabilities detected = handler_->capabilities();
+  EXPECT_EQ(detected.version.major, 18u);
+  EXPECT_FALSE(detected.http_query_parameters);
 }
 
 TEST_F(PassthroughServerTest, BindsParametersOnTheOldServer) {
