@@ -11,7 +11,11 @@
 namespace trackhouse::formats {
 namespace {
 
-// Rows preallocated in a new block's columns (never more than max_block_rows).
+// Rows preallocated in a new block's columns (never more than max_block_rows): few for the
+// first block, since most inputs are small (a /track request is often one event, and a
+// reservation per column per request costs more than parsing the row), and more for the later
+// blocks of an input already known to be large.
+constexpr size_t kFirstBlockReserveRows = 8;
 constexpr size_t kInitialReserveRows = 1024;
 // The block's byte size is estimated against max_block_bytes at most this many rows apart
 // (less when, at the average row size so far, the limit could be reached sooner).
@@ -73,7 +77,8 @@ void BlockBuilder::StartBlock() {
   columns_.resize(n);
   writers_.resize(n);
   omitted_.assign(n, {});
-  size_t reserve = std::min(options_.max_block_rows, kInitialReserveRows);
+  size_t reserve = std::min(options_.max_block_rows,
+                            total_rows_ == 0 ? kFirstBlockReserveRows : kInitialReserveRows);
   for (size_t i = 0; i < n; ++i) {
     const types::DataTypePtr& type = specs_[i].type;
     columns_[i] = types::MakeColumn(type);
