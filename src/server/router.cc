@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <charconv>
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <random>
 
@@ -75,7 +78,7 @@ bool IsReservedParam(std::string_view name) {
       "query",          "database",        "query_id",          "user",       "password",
       "default_format", "compress",        "decompress",        "session_id", "session_timeout",
       "session_check",  "buffer_size",     "wait_end_of_query", "role",       "stacktrace",
-      "quota_key",      "default_database"};
+      "quota_key",      "default_database", "wait_for_delivery", "wait_for_delivery_timeout_ms"};
   for (auto r : kReserved) {
     if (name == r) return true;
   }
@@ -123,6 +126,116 @@ void CountErrorCode(int code) {
 // Retry-After for a wait of `seconds`: whole seconds, at least 1.
 int64_t RetryAfterSeconds(double seconds) {
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(seconds)));
+}
+
+// The storage an insert asking for wait_for_delivery=1 writes through: everything goes to the
+// real storage, and the highest LSN of the inserts made through it is kept for WaitForDelivery.
+// One per request; the LSN cell outlives it for callbacks that run late.
+class LsnCapture final : public storage::Storage {
+ public:
+  explicit LsnCapture(storage::Storage* base)
+      : base_(base), lsn_(std::make_shared<std::atomic<uint64_t>>(0)) {}
+
+  uint64_t lsn() const { return lsn_->load(); }
+
+  Status Start() override { return base_->Start(); }
+  Status Stop() override { return base_->Stop(); }
+  Status ExecuteDdl(const sql::Statement& stmt, std::string_view sql,
+                    const std::string& current_database) override {
+    return base_->ExecuteDdl(stmt, sql, current_database);
+  }
+  Result<std::vector<std::string>> ListDatabases() override { return base_->ListDatabases(); }
+  Result<std::vector<std::string>> ListTables(const std::string& database) override {
+    return base_->ListTables(database);
+  }
+  Result<storage::TableSchemaPtr> GetTable(const std::string& database,
+                                           const std::string& table) override {
+    return base_->GetTable(database, table);
+  }
+  Result<storage::InsertResult> Insert(const storage::TableSchema& schema,
+                                       const types::Block& block) override {
+    return Keep(base_->Insert(schema, block));
+  }
+  Result<storage::InsertResult> InsertIdempotent(
+      const storage::TableSchema& schema, const types::Block& block,
+      const storage::IdempotencyRecord& record) override {
+    return Keep(base_->InsertIdempotent(schema, block, record));
+  }
+  Status InsertAsync(const storage::TableSchema& schema, const types::Block& block,
+                     const storage::IdempotencyRecord* record, InsertCallback done) override {
+    return base_->InsertAsync(
+        schema, block, record,
+        [lsn = lsn_, done = std::move(done)](Result<storage::InsertResult> r) {
+          if (r.ok()) Raise(*lsn, r->lsn);
+          done(std::move(r));
+        });
+  }
+  Status WaitForDelivery(uint64_t lsn, int64_t timeout_ms) override {
+    return base_->WaitForDelivery(lsn, timeout_ms);
+  }
+  std::vector<storage::ReadinessCheck> CheckReadiness() override {
+    return base_->CheckReadiness();
+  }
+  std::optional<storage::IdempotencyRecord> FindIdempotencyKey(std::string_view key) override {
+    return base_->FindIdempotencyKey(key);
+  }
+  Result<std::vector<storage::PartInfo>> ListParts(const std::string& database,
+                                                   const std::string& table) override {
+    return base_->ListParts(database, table);
+  }
+  Result<std::unique_ptr<storage::ScanSource>> Scan(const std::string& database,
+                                                    const std::string& table,
+                                                    const storage::ScanRequest& request) override {
+    return base_->Scan(database, table, request);
+  }
+  Status FlushAll() override { return base_->FlushAll(); }
+
+ private:
+  static void Raise(std::atomic<uint64_t>& cell, uint64_t lsn) {
+    uint64_t seen = cell.load();
+    while (lsn > seen && !cell.compare_exchange_weak(seen, lsn)) {
+    }
+  }
+  Result<storage::InsertResult> Keep(Result<storage::InsertResult> r) {
+    if (r.ok()) Raise(*lsn_, r->lsn);
+    return r;
+  }
+
+  storage::Storage* const base_;
+  std::shared_ptr<std::atomic<uint64_t>> lsn_;
+};
+
+constexpr int64_t kDefaultDeliveryWaitMs = 30000;
+
+// wait_for_delivery=1: the timeout to wait with (wait_for_delivery_timeout_ms, default 30 s), or
+// nullopt when the request does not ask to wait.
+Result<std::optional<int64_t>> DeliveryWait(const HttpRequest& request) {
+  const std::string* wait = request.Param("wait_for_delivery");
+  if (wait == nullptr || *wait == "0" || *wait == "false") return std::optional<int64_t>();
+  if (*wait != "1" && *wait != "true") {
+    return Status::InvalidArgument(
+        fmt::format("wait_for_delivery must be 0 or 1, not '{}'", *wait), ch::kBadArguments);
+  }
+  int64_t timeout = kDefaultDeliveryWaitMs;
+  if (const std::string* t = request.Param("wait_for_delivery_timeout_ms"); t != nullptr) {
+    auto [p, ec] = std::from_chars(t->data(), t->data() + t->size(), timeout);
+    if (ec != std::errc() || p != t->data() + t->size() || timeout < 0) {
+      return Status::InvalidArgument(
+          fmt::format("wait_for_delivery_timeout_ms must be a number of milliseconds, not '{}'",
+                      *t),
+          ch::kBadArguments);
+    }
+  }
+  return std::optional<int64_t>(timeout);
+}
+
+// The error of a wait for delivery that did not end well: the rows are stored all the same.
+Status DeliveryWaitFailed(const Status& status, uint64_t rows) {
+  return Status(status.code(),
+                fmt::format("the {} rows are stored and will be delivered, but their delivery "
+                            "was not confirmed: {}",
+                            rows, status.message()),
+                status.clickhouse_code() != 0 ? status.clickhouse_code() : ch::kTimeoutExceeded);
 }
 
 HttpResponse ErrorResponse(const Status& status, int* clickhouse_code) {
@@ -207,6 +320,27 @@ HttpResponse Router::Handle(const HttpRequest& request, BodyReader* body) {
     return HandleClickHouse(request, body);
   }
   if (path.starts_with("/track/")) return HandleTrack(request, body);
+  if (path == "/doctor") {
+    if (!get_like) {
+      HttpResponse r;
+      r.status = 405;
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      r.body = "/doctor accepts GET and HEAD only\n";
+      return r;
+    }
+    if (access_.keys_configured()) {
+      HttpResponse refusal;
+      auto key = CheckKey(AccessControl::PresentedKey(request), &refusal);
+      if (!key.ok()) return refusal;
+      if (!access_.MayAdminister(**key)) {
+        M().access_denied.Add();
+        return TrackError(403, "FORBIDDEN",
+                          fmt::format("key '{}' may not read /doctor (an admin key may)",
+                                      (*key)->name));
+      }
+    }
+    return HandleDoctor();
+  }
   M().not_found.Add();
   HttpResponse r;
   r.status = 404;
@@ -252,7 +386,27 @@ HttpResponse Router::HandleTrack(const HttpRequest& request, BodyReader* body) {
   } else {
     actor.user_id = access_.TrustedUser(request);
   }
-  return track_.Handle(request, body, table, actor);
+  auto wait = DeliveryWait(request);
+  if (!wait.ok()) {
+    HttpResponse r = TrackError(400, "BAD_REQUEST", wait.status().message());
+    r.close = !body->done();
+    return r;
+  }
+  if (!*wait) return track_.Handle(request, body, table, actor);
+  // wait_for_delivery=1: stored through an LSN capture by a handler of this request's own,
+  // answering on this thread, then answered once delivered (200, X-Trackhouse-Delivery:
+  // delivered) or when the wait ends without (202, pending: the rows stay stored and are
+  // delivered later). Idempotency-Keys still hold: the store refuses a key stored twice.
+  HttpRequest waiting = request;
+  waiting.responder = nullptr;
+  LsnCapture capture(storage_);
+  TrackHandler handler(options_.track, &capture, clock_);
+  HttpResponse r = handler.Handle(waiting, body, table, actor);
+  if (r.status != 200 || capture.lsn() == 0) return r;
+  Status delivered = storage_->WaitForDelivery(capture.lsn(), **wait);
+  r.headers.emplace_back("X-Trackhouse-Delivery", delivered.ok() ? "delivered" : "pending");
+  if (!delivered.ok()) r.status = 202;
+  return r;
 }
 
 Result<const ApiKey*> Router::CheckKey(std::string_view presented, HttpResponse* refusal) {
@@ -303,6 +457,19 @@ HttpResponse Router::HandleReady() {
   r.content_type = "application/json";
   r.body = std::move(body);
   if (!ready) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+HttpResponse Router::HandleDoctor() {
+  HttpResponse r;
+  r.content_type = "application/json; charset=UTF-8";
+  if (auto* source = dynamic_cast<DoctorSource*>(query_handler_); source != nullptr) {
+    r.body = source->DoctorJson() + "\n";
+    return r;
+  }
+  std::string mode;
+  formats::AppendJsonString(options_.storage_mode, true, &mode);
+  r.body = fmt::format("{{\"mode\":{},\"version\":\"{}\"}}\n", mode, kVersion);
   return r;
 }
 
@@ -579,8 +746,17 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* ra
     ingest::IngestOptions ingest_options = options_.ingest;
     ingest_options.max_insert_block_size = ctx.settings.max_insert_block_size;
     ingest_options.skip_unknown_fields = ctx.settings.input_format_skip_unknown_fields;
-    auto stream = ingest::InsertStream::Open(storage_, ctx.database, *insert, insert->data_format,
-                                             ingest_options, clock_->NowMicros());
+    auto wait = DeliveryWait(request);
+    if (!wait.ok()) {
+      M().insert_errors.Add();
+      return fail(wait.status());
+    }
+    // wait_for_delivery=1: the insert goes through an LSN capture, waited for after Finish.
+    std::optional<LsnCapture> capture;
+    if (*wait) capture.emplace(storage_);
+    auto stream = ingest::InsertStream::Open(capture ? &*capture : storage_, ctx.database,
+                                             *insert, insert->data_format, ingest_options,
+                                             clock_->NowMicros());
     if (!stream.ok()) {
       M().insert_errors.Add();
       return fail(stream.status());
@@ -618,6 +794,10 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* ra
       st = s.Feed(*chunk);
     }
     if (st.ok()) st = s.Finish();
+    if (st.ok() && capture && capture->lsn() > 0) {
+      Status delivered = storage_->WaitForDelivery(capture->lsn(), **wait);
+      if (!delivered.ok()) st = DeliveryWaitFailed(delivered, s.rows_written());
+    }
     return report(st);
   }
 

@@ -13,6 +13,11 @@
 //  - INSERT, DDL need POST and readonly = 0 (otherwise READONLY, code 164); SET and USE are
 //    answered here; other statements go to the QueryHandler, or fail with NOT_IMPLEMENTED when
 //    none is installed;
+//  - `wait_for_delivery=1` on an INSERT or a POST /track answers only once the storage has the
+//    rows in their final store (storage::Storage::WaitForDelivery: ClickHouse confirmed them in
+//    ClickHouse mode), waiting at most `wait_for_delivery_timeout_ms` (default 30000);
+//  - GET /doctor (an admin key when keys are configured) reports the store as JSON: the query
+//    handler's DoctorJson() when it is a DoctorSource (ClickHouse mode), else the mode's name;
 //  - every reply carries X-ClickHouse-Query-Id (the `query_id` argument or a fresh UUID),
 //    X-ClickHouse-Summary, X-ClickHouse-Timezone and X-ClickHouse-Server-Display-Name; errors
 //    are ClickHouse-shaped (server/http_error.h) and counted per code on /metrics; bodies are
@@ -65,6 +70,16 @@ struct RouterOptions {
   AccessOptions access;
 };
 
+// Implemented by the query handler of a mode with more to say on GET /doctor than its name (the
+// ClickHouse mode: reachability, server version, adaptations, spool backlog, each table's
+// exactly-once mechanism). Thread-safe.
+class DoctorSource {
+ public:
+  virtual ~DoctorSource() = default;
+  // A JSON object.
+  virtual std::string DoctorJson() = 0;
+};
+
 class Router final : public HttpHandler {
  public:
   Router(RouterOptions options, storage::Storage* storage, query::QueryHandler* query_handler);
@@ -76,6 +91,7 @@ class Router final : public HttpHandler {
 
   HttpResponse HandleHealth();
   HttpResponse HandleReady();
+  HttpResponse HandleDoctor();
   HttpResponse HandleTrack(const HttpRequest& request, BodyReader* body);
   // With keys configured: the key a /track or /metrics request presents, or the refusal
   // (401 without a known key, 429 over its rate limit).
