@@ -53,6 +53,9 @@ struct DeliveryOptions {
   size_t max_idempotency_keys = 1000000;
   uint32_t retry_min_ms = 100, retry_max_ms = 10000;  // backoff with jitter
   env::Env* env = nullptr;                            // nullptr: the POSIX env
+  // Segment size of the spool and journal logs (log::LogOptions::segment_bytes): delivered
+  // records go when their whole segment is delivered.
+  uint64_t log_segment_bytes = 64ull << 20;
   // This node's name in trackhouse_writers (the one-writer claim); empty: host name + data dir.
   std::string node_id;
 };

@@ -201,6 +201,7 @@ struct InFlight {
   BatchRecord record;
   std::vector<Slice> slices;
   types::Block block;
+  uint64_t bytes = 0;    // the slices' spool bytes
   bool unknown = false;  // sent (or perhaps sent) without a known outcome
   bool sent_ok = false;  // ClickHouse confirmed; the done record is still to be written
 };
@@ -1173,6 +1174,7 @@ void DeliveryStoreImpl::SendNew(const TableKey& key, std::vector<Slice> slices,
   for (const auto& s : slices) {
     f.record.lsns.push_back(s.lsn);
     f.block.Append(*s.block);
+    f.bytes += s.bytes;
   }
   f.record.rows = f.block.rows();
   f.slices = std::move(slices);
@@ -1349,20 +1351,25 @@ DeliveryReport DeliveryStoreImpl::Report() {
     t.table = k.second;
     t.dead_letters += n;
   }
-  auto count = [&](const TableKey& k, const Slice& s) {
+  // Per group and per batch in flight: sums kept as slices come and go, and the oldest slice
+  // at the front (slices queue in LSN order), so a report costs no walk over the rows.
+  auto count = [&](const TableKey& k, uint64_t rows, uint64_t bytes, int64_t oldest) {
     auto& t = tables[k];
-    t.backlog_rows += s.block->rows();
-    t.backlog_bytes += s.bytes;
-    if (t.oldest_undelivered_micros == 0 || s.accepted_micros < t.oldest_undelivered_micros) {
-      t.oldest_undelivered_micros = s.accepted_micros;
+    t.backlog_rows += rows;
+    t.backlog_bytes += bytes;
+    if (t.oldest_undelivered_micros == 0 || oldest < t.oldest_undelivered_micros) {
+      t.oldest_undelivered_micros = oldest;
     }
   };
   for (const auto& [gk, g] : groups_) {
-    for (const auto& s : g.slices) count(TableKey(std::get<0>(gk), std::get<1>(gk)), s);
+    if (g.slices.empty()) continue;
+    count(TableKey(std::get<0>(gk), std::get<1>(gk)), g.rows, g.bytes,
+          g.slices.front().accepted_micros);
   }
   for (const auto& [k, d] : dests_) {
-    if (d.inflight) {
-      for (const auto& s : d.inflight->slices) count(k, s);
+    if (d.inflight && !d.inflight->slices.empty()) {
+      count(k, d.inflight->record.rows, d.inflight->bytes,
+            d.inflight->slices.front().accepted_micros);
     }
   }
   int64_t oldest = 0;
@@ -1510,7 +1517,10 @@ Status DeliveryStoreImpl::Open() {
     f.record = rec;
     f.unknown = true;
     f.block = slices.front().block->CloneEmpty();
-    for (const auto& s : slices) f.block.Append(*s.block);
+    for (const auto& s : slices) {
+      f.block.Append(*s.block);
+      f.bytes += s.bytes;
+    }
     if (f.block.rows() != rec.rows) {
       return Status::Corruption(fmt::format(
           "{}: batch {} of {} had {} rows, its spool records now give {}", journal_dir, id,
@@ -1532,6 +1542,7 @@ Status DeliveryStoreImpl::Open() {
 
   log::LogOptions lo;
   lo.sync = options_.sync;
+  lo.segment_bytes = options_.log_segment_bytes;
   TH_ASSIGN_OR_RETURN(spool_, log::LogWriter::Open(env_, spool_dir, sr.next_lsn, lo));
   TH_ASSIGN_OR_RETURN(journal_, log::LogWriter::Open(env_, journal_dir, jr.next_lsn, lo));
 
@@ -1545,6 +1556,9 @@ Status DeliveryStoreImpl::Open() {
                  {"undelivered_bytes", reserved_bytes_},
                  {"open_batches", open_slices.size()},
                  {"dead_letters", letters.size()}});
+
+  // A checkpoint now lets the segments recovery no longer needs go.
+  MaybeCheckpoint(true);
 
   auto caps = clickhouse::DetectCapabilities(query_client_);
   if (caps.ok()) {
