@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,11 @@ struct DeliveryOptions {
   std::string data_dir;                  // spool/, journal/, deadletter/ live here
   clickhouse::ClientOptions clickhouse;  // from --clickhouse URL
   std::string cluster;                   // --clickhouse-cluster; empty = single server
+  // With a cluster: the HTTP address ("host:port") of each shard replica, keyed by the
+  // "host:port" (native TCP port) system.clusters gives for it. A replica not listed is
+  // reached at its host_address with the --clickhouse URL's port; the local one (is_local) at
+  // the --clickhouse URL itself.
+  std::map<std::string, std::string> shard_http_addresses;
   // A batch is closed (and sent) at whichever comes first.
   uint64_t batch_max_rows = 100000;
   uint64_t batch_max_bytes = 16ull << 20;

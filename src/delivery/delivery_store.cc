@@ -173,7 +173,9 @@ bool IsMergeTreeFamily(const std::string& engine) {
 struct TableInfo {
   storage::TableSchemaPtr schema;
   clickhouse::EngineInfo engine;
-  std::string dest_database, dest_table;  // the table itself, or a Buffer's destination
+  std::string dest_database, dest_table;  // the table itself, a Buffer's destination, or a
+                                          // Distributed table's shard-local table
+  std::string dest_cluster;               // the Distributed table's cluster (sharded); or ""
   clickhouse::EngineInfo dest_engine;
   std::shared_ptr<const eval::CompiledExpr> partition_expr;  // of the destination; may be null
 };
@@ -220,6 +222,8 @@ struct Routing {
 
 struct DestState {
   std::string database, table;
+  std::string cluster;  // sharded over this cluster's shards; "" for the --clickhouse server
+  uint64_t next_shard = 0;  // round robin over the shards, per batch
   Routing routing;
   int64_t retry_at_micros = 0;  // monotonic
   uint32_t delay_ms = 0;
@@ -456,7 +460,14 @@ class DeliveryStoreImpl final : public DeliveryStore {
   void Finish(const TableKey& key, BatchOutcome outcome);
   void DeadLetterBatch(const TableKey& key, const Status& error);
   void Backoff(const TableKey& key, const Status& error);
-  Result<int64_t> BlockMark(const std::string& db, const std::string& table);
+  Result<int64_t> BlockMark(clickhouse::Client& client, const std::string& db,
+                            const std::string& table);
+  // The shards of `cluster` as HTTP addresses ("" for the --clickhouse server), first replica
+  // of each, from system.clusters (cached). Sender only.
+  Result<std::vector<std::string>> Shards(const std::string& cluster);
+  // The client that sends batches to `shard`, and the one that asks it about them.
+  clickhouse::Client& SendClient(const std::string& shard);
+  clickhouse::Client& CheckClient(const std::string& shard);
   // Whether `block` (the rows of `rec`) still fits the table's current columns and types.
   Status CheckLayout(const BatchRecord& rec, const types::Block& block);
   Status AppendJournal(const JournalRecord& record);
@@ -469,6 +480,9 @@ class DeliveryStoreImpl final : public DeliveryStore {
   std::string node_id_, node_tag_;
   clickhouse::Client query_client_;  // schemas, DDL, checks: any thread
   clickhouse::Client send_client_;   // inserts: the sender thread
+  // Sender only: clients of other shards, by "host:port"; shard lists by cluster.
+  std::map<std::string, std::unique_ptr<clickhouse::Client>> shard_clients_;
+  std::map<std::string, std::vector<std::string>> shards_;
 
   std::mutex caps_mu_;
   const clickhouse::Capabilities unknown_caps_;
@@ -522,15 +536,21 @@ Result<TableInfoPtr> DeliveryStoreImpl::FetchInfo(const std::string& database,
   info->dest_table = table;
   info->dest_engine = remote.engine;
   std::vector<storage::ColumnDef> dest_columns = remote.schema.columns;
-  if (remote.engine.buffer) {
+  const bool sharded = remote.engine.distributed && !options_.cluster.empty();
+  if (remote.engine.buffer || sharded) {
     // Rows for a Buffer go straight to its destination: a Buffer loses them if ClickHouse dies.
-    info->dest_database =
-        remote.engine.buffer_database.empty() ? database : remote.engine.buffer_database;
-    info->dest_table = remote.engine.buffer_table;
+    // Rows for a Distributed table go straight to one shard's local table per batch: the
+    // Distributed table would forward them later, from its own queue.
+    const std::string& db =
+        sharded ? remote.engine.remote_database : remote.engine.buffer_database;
+    info->dest_database = db.empty() ? database : db;
+    info->dest_table = sharded ? remote.engine.remote_table : remote.engine.buffer_table;
+    if (sharded) info->dest_cluster = remote.engine.cluster;
     auto dest = clickhouse::FetchTableSchema(query_client_, info->dest_database, info->dest_table);
     if (!dest.ok()) {
       return dest.status().WithContext(
-          fmt::format("the destination of Buffer table {}", QualifiedName(database, table)));
+          fmt::format("the {} of {} table {}", sharded ? "local table" : "destination",
+                      remote.engine.name, QualifiedName(database, table)));
     }
     info->dest_engine = dest->engine;
     dest_columns = dest->schema.columns;
@@ -631,6 +651,7 @@ Status DeliveryStoreImpl::InsertAsync(const storage::TableSchema& schema,
   SpoolRecord rec;
   rec.database = info->dest_database;
   rec.table = info->dest_table;
+  rec.cluster = info->dest_cluster;
   rec.accepted_micros = clock_->NowMicros();
   if (record != nullptr) rec.key = *record;
   TH_ASSIGN_OR_RETURN(rec.slices, Split(*info, block));
@@ -705,6 +726,7 @@ void DeliveryStoreImpl::RegisterLocked(uint64_t lsn, const SpoolRecord& record, 
   auto& d = dests_[TableKey(record.database, record.table)];
   d.database = record.database;
   d.table = record.table;
+  d.cluster = record.cluster;
 }
 
 void DeliveryStoreImpl::RequeueLocked(const GroupKey& group, const std::vector<Slice>& slices) {
@@ -835,8 +857,60 @@ Status DeliveryStoreImpl::CheckClaim(const TableKey& key, Routing* routing) {
   return Status::OK();
 }
 
-Result<int64_t> DeliveryStoreImpl::BlockMark(const std::string& db, const std::string& table) {
+Result<std::vector<std::string>> DeliveryStoreImpl::Shards(const std::string& cluster) {
+  auto it = shards_.find(cluster);
+  if (it != shards_.end()) return it->second;
   TH_ASSIGN_OR_RETURN(auto rows, QueryRows(query_client_,
+                                           "SELECT host_name, host_address, port, is_local "
+                                           "FROM system.clusters WHERE cluster = " +
+                                               QuoteString(cluster) +
+                                               " AND replica_num = 1 ORDER BY shard_num"));
+  if (rows.empty()) {
+    return Status::NotFound(fmt::format("ClickHouse knows no cluster '{}' (system.clusters)",
+                                        cluster));
+  }
+  std::vector<std::string> out;
+  for (const auto& r : rows) {
+    if (r.size() < 4) return Status::Internal("system.clusters gave a short row");
+    if (r[3] == "1") {
+      out.push_back("");
+      continue;
+    }
+    auto named = options_.shard_http_addresses.find(r[0] + ":" + r[2]);
+    if (named == options_.shard_http_addresses.end()) {
+      named = options_.shard_http_addresses.find(r[1] + ":" + r[2]);
+    }
+    out.push_back(named != options_.shard_http_addresses.end()
+                      ? named->second
+                      : r[1] + ":" + std::to_string(options_.clickhouse.port));
+  }
+  logging::Info("delivery_cluster_shards",
+                {{"cluster", cluster}, {"shards", static_cast<uint64_t>(out.size())}});
+  shards_[cluster] = out;
+  return out;
+}
+
+clickhouse::Client& DeliveryStoreImpl::SendClient(const std::string& shard) {
+  return shard.empty() ? send_client_ : CheckClient(shard);
+}
+
+clickhouse::Client& DeliveryStoreImpl::CheckClient(const std::string& shard) {
+  if (shard.empty()) return query_client_;
+  auto& c = shard_clients_[shard];
+  if (!c) {
+    clickhouse::ClientOptions o = options_.clickhouse;
+    const size_t colon = shard.rfind(':');
+    o.host = shard.substr(0, colon);
+    if (o.host.size() > 2 && o.host.front() == '[') o.host = o.host.substr(1, o.host.size() - 2);
+    o.port = static_cast<uint16_t>(std::stoi(shard.substr(colon + 1)));
+    c = std::make_unique<clickhouse::Client>(o);
+  }
+  return *c;
+}
+
+Result<int64_t> DeliveryStoreImpl::BlockMark(clickhouse::Client& client, const std::string& db,
+                                             const std::string& table) {
+  TH_ASSIGN_OR_RETURN(auto rows, QueryRows(client,
                                            "SELECT count(), max(max_block_number) FROM "
                                            "system.parts WHERE database = " +
                                                QuoteString(db) + " AND table = " +
@@ -1045,7 +1119,7 @@ void DeliveryStoreImpl::SendInFlight(const TableKey& key) {
   target.database = rec.database;
   target.table = rec.table;
   if (FailPointHit("delivery_before_send")) ::raise(SIGKILL);
-  Status s = send_client_.InsertBlock(target, *block, req);
+  Status s = SendClient(rec.shard).InsertBlock(target, *block, req);
   if (FailPointHit("delivery_after_send")) ::raise(SIGKILL);
   if (s.ok()) {
     Finish(key, BatchOutcome::kDelivered);
@@ -1093,17 +1167,18 @@ void DeliveryStoreImpl::Resolve(const TableKey& key) {
   // Block numbers: the query must be over before the parts tell its outcome.
   const std::string where = "query_id = " + QuoteString(rec.query_id);
   for (int attempt = 0;; ++attempt) {
-    auto running = QueryRows(query_client_, "SELECT count() FROM system.processes WHERE " + where);
+    auto running =
+        QueryRows(CheckClient(rec.shard), "SELECT count() FROM system.processes WHERE " + where);
     if (!running.ok()) return Backoff(key, running.status());
     if (running->empty() || (*running)[0][0] == "0") break;
     if (attempt == 3) {
       return Backoff(key, Status::Unavailable("query " + rec.query_id +
                                               " is still running in ClickHouse after KILL QUERY"));
     }
-    Status k = query_client_.Query("KILL QUERY WHERE " + where + " SYNC").status();
+    Status k = CheckClient(rec.shard).Query("KILL QUERY WHERE " + where + " SYNC").status();
     if (!k.ok()) return Backoff(key, k);
   }
-  auto mark = BlockMark(rec.database, rec.table);
+  auto mark = BlockMark(CheckClient(rec.shard), rec.database, rec.table);
   if (!mark.ok()) return Backoff(key, mark.status());
   if (*mark > rec.block_mark) {
     UnknownOutcomes().With({"delivered"}).Add();
@@ -1128,9 +1203,14 @@ void DeliveryStoreImpl::Resolve(const TableKey& key) {
 void DeliveryStoreImpl::SendNew(const TableKey& key, std::vector<Slice> slices,
                                 const std::string& partition, const std::string& layout) {
   Routing routing;
+  std::string cluster;
+  uint64_t shard_index = 0;
   {
     std::lock_guard lock(mu_);
-    routing = dests_[key].routing;
+    auto& d = dests_[key];
+    routing = d.routing;
+    cluster = d.cluster;
+    shard_index = d.next_shard++;
   }
   auto store_routing = [&] {
     std::lock_guard lock(mu_);
@@ -1152,12 +1232,18 @@ void DeliveryStoreImpl::SendNew(const TableKey& key, std::vector<Slice> slices,
       routing.mechanism = Mechanism::kBlockNumber;
     }
   }
+  std::string shard;
+  if (!cluster.empty()) {
+    auto shards = Shards(cluster);
+    if (!shards.ok()) return give_back(shards.status());
+    shard = (*shards)[shard_index % shards->size()];
+  }
   int64_t mark = -1;
   if (routing.mechanism == Mechanism::kBlockNumber) {
     Status c = CheckClaim(key, &routing);
     store_routing();
     if (!c.ok()) return give_back(c);
-    auto m = BlockMark(key.first, key.second);
+    auto m = BlockMark(CheckClient(shard), key.first, key.second);
     if (!m.ok()) return give_back(m.status());
     mark = *m;
   } else {
@@ -1170,6 +1256,7 @@ void DeliveryStoreImpl::SendNew(const TableKey& key, std::vector<Slice> slices,
   f.record.layout = layout;
   f.record.mechanism = routing.mechanism;
   f.record.block_mark = mark;
+  f.record.shard = shard;
   f.block = slices.front().block->CloneEmpty();
   for (const auto& s : slices) {
     f.record.lsns.push_back(s.lsn);
@@ -1502,6 +1589,12 @@ Status DeliveryStoreImpl::Open() {
         }
         reserved_bytes_ += payload.size();
         RegisterLocked(lsn, r, payload.size(), skip, owned);
+        if (owned > 0) {
+          auto& d = dests_[TableKey(r.database, r.table)];
+          d.database = r.database;
+          d.table = r.table;
+          d.cluster = r.cluster;
+        }
         return Status::OK();
       }));
   if (sr.oldest_lsn > from && sr.records > 0) {

@@ -77,6 +77,7 @@ void PutBatch(std::string* out, const BatchRecord& b) {
   PutI64(out, b.block_mark);
   PutLengthPrefixed(out, b.query_id);
   PutLengthPrefixed(out, b.token);
+  PutLengthPrefixed(out, b.shard);
   PutVarint64(out, b.rows);
   PutLsns(out, b.lsns);
 }
@@ -85,7 +86,7 @@ bool GetBatch(std::string_view* in, BatchRecord* b) {
   if (!GetVarint64(in, &b->id) || !GetString(in, &b->database) || !GetString(in, &b->table) ||
       !GetString(in, &b->partition) || !GetString(in, &b->layout) || !GetU8(in, &mechanism) ||
       !GetI64(in, &b->block_mark) || !GetString(in, &b->query_id) || !GetString(in, &b->token) ||
-      !GetVarint64(in, &b->rows) || !GetLsns(in, &b->lsns)) {
+      !GetString(in, &b->shard) || !GetVarint64(in, &b->rows) || !GetLsns(in, &b->lsns)) {
     return false;
   }
   if (mechanism < 1 || mechanism > 3) return false;
@@ -125,6 +126,7 @@ void EncodeSpoolRecord(const SpoolRecord& record, std::string* out) {
   PutI64(out, record.accepted_micros);
   PutLengthPrefixed(out, record.database);
   PutLengthPrefixed(out, record.table);
+  PutLengthPrefixed(out, record.cluster);
   if (record.key) {
     PutLengthPrefixed(out, record.key->key);
     PutLengthPrefixed(out, record.key->answer);
@@ -151,7 +153,7 @@ Result<SpoolRecord> DecodeSpoolRecord(std::string_view payload, std::string_view
   if ((flags & ~kFlagKey) != 0) return bad(fmt::format("unknown flags {:#x}", flags));
   SpoolRecord r;
   if (!GetI64(&in, &r.accepted_micros) || !GetString(&in, &r.database) ||
-      !GetString(&in, &r.table)) {
+      !GetString(&in, &r.table) || !GetString(&in, &r.cluster)) {
     return bad("header cut short");
   }
   if (flags & kFlagKey) {

@@ -33,6 +33,9 @@ struct SpoolSlice {
 
 struct SpoolRecord {
   std::string database, table;  // the destination (a Buffer table's destination table)
+  // With --clickhouse-cluster, for a Distributed table: its cluster (the destination is then the
+  // shard-local table, delivered to one shard per batch); "" otherwise.
+  std::string cluster;
   int64_t accepted_micros = 0;
   std::optional<storage::IdempotencyRecord> key;
   std::vector<SpoolSlice> slices;
@@ -61,6 +64,8 @@ struct BatchRecord {
   int64_t block_mark = -1;
   std::string query_id;
   std::string token;  // kDeduplicationToken
+  // The shard the batch was sent to ("host:http_port"); "" for the --clickhouse server.
+  std::string shard;
   std::vector<uint64_t> lsns;
   uint64_t rows = 0;
 };
