@@ -46,15 +46,15 @@ class IngestTest : public ::testing::Test {
   }
 
   // Opens an insert for `statement` (INSERT ... FORMAT x, no data).
-  Result<std::unique_ptr<InsertStream>> Open(std::string_view statement,
-                                             IngestOptions options = {}) {
+  Result<std::unique_ptr<InsertStream>> Open(std::string_view statement, IngestOptions options = {},
+                                             int64_t now = kNow) {
     auto stmt = sql::ParseStatement(statement);
     if (!stmt.ok()) return stmt.status();
     stmts_.push_back(std::move(stmt).value());
     const auto* insert = stmts_.back()->As<sql::InsertStmt>();
     if (insert == nullptr) return Status::InvalidArgument("not an INSERT");
     return InsertStream::Open(storage_.get(), "default", *insert, insert->data_format, options,
-                              kNow);
+                              now);
   }
 
   // All rows of `columns` of a table, as text "a|b" per row, sorted.
@@ -108,6 +108,45 @@ TEST_F(IngestTest, ConstantDefaultsAreEvaluatedOncePerInsert) {
   EXPECT_EQ(Rows("t", {"id", "ts", "ms", "k", "n"}),
             (std::vector<std::string>{"1|2023-11-14 22:13:20|2023-11-14 22:13:20.000|x|0",
                                       "2|2023-11-14 22:13:20|2023-11-14 22:13:20.000|y|4"}));
+}
+
+// Inserts into an unchanged table share one plan (compiled DEFAULTs): what must differ between
+// them still does, and a new definition (ALTER) is followed at once.
+TEST_F(IngestTest, SharedPlansFollowTheTableAndEachInsertsTimeAndValues) {
+  Ddl("CREATE TABLE t (id UInt32, ts DateTime DEFAULT now(), who String) ENGINE = MergeTree "
+      "ORDER BY id");
+  auto insert = [&](std::string_view rows, int64_t now, std::string who = "") -> Status {
+    IngestOptions o;
+    if (!who.empty()) o.omitted_values.emplace_back("who", types::Value::String(who));
+    auto s = Open("INSERT INTO t FORMAT JSONEachRow", o, now);
+    if (!s.ok()) return s.status();
+    TH_RETURN_IF_ERROR((*s)->Feed(rows));
+    return (*s)->Finish();
+  };
+  const int64_t hour = 3600LL * 1000000;
+  ASSERT_TRUE(insert("{\"id\":1}", kNow, "ann").ok());
+  ASSERT_TRUE(insert("{\"id\":2}", kNow + hour, "bob").ok());
+  ASSERT_TRUE(insert("{\"id\":3,\"who\":\"own\"}", kNow + 2 * hour, "cid").ok());
+  EXPECT_EQ(Rows("t", {"id", "ts", "who"}),
+            (std::vector<std::string>{"1|2023-11-14 22:13:20|ann", "2|2023-11-14 23:13:20|bob",
+                                      "3|2023-11-15 00:13:20|own"}));
+
+  Ddl("ALTER TABLE t ADD COLUMN k String DEFAULT 'new'");
+  ASSERT_TRUE(insert("{\"id\":4}\n{\"id\":5,\"k\":\"given\"}", kNow).ok());
+  EXPECT_EQ(Rows("t", {"id", "k"}),
+            (std::vector<std::string>{"1|new", "2|new", "3|new", "4|new", "5|given"}));
+  Ddl("ALTER TABLE t DROP COLUMN k");
+  Status dropped = insert("{\"id\":6,\"k\":\"x\"}", kNow);
+  EXPECT_FALSE(dropped.ok());
+  EXPECT_NE(dropped.message().find("k"), std::string::npos) << dropped.ToString();
+  ASSERT_TRUE(insert("{\"id\":7}", kNow).ok());
+  EXPECT_EQ(Rows("t", {"id"}).size(), 6u);
+  // Another table of the same name later is another definition.
+  Ddl("DROP TABLE t");
+  Ddl("CREATE TABLE t (id UInt32, ts DateTime DEFAULT toDateTime(1000000000)) ENGINE = MergeTree "
+      "ORDER BY id");
+  ASSERT_TRUE(insert("{\"id\":8}", kNow).ok());
+  EXPECT_EQ(Rows("t", {"id", "ts"}), (std::vector<std::string>{"8|2001-09-09 01:46:40"}));
 }
 
 TEST_F(IngestTest, NonConstantDefaultsFillOnlyOmittedRows) {

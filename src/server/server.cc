@@ -70,6 +70,10 @@ struct ServerMetrics {
   metrics::Counter& requests_rejected = metrics::GetCounter(
       "trackhouse_http_requests_rejected_total",
       "Requests refused with 503 because max_concurrent_requests were in service");
+  metrics::Counter& inline_requests = metrics::GetCounter(
+      "trackhouse_http_inline_requests_total",
+      "Requests served by the io thread that read them, without a worker: small POST /track "
+      "requests that arrived whole (serve_track_inline)");
   metrics::Counter& accept_errors = metrics::GetCounter(
       "trackhouse_http_accept_errors_total", "Errors accepting connections (e.g. out of fds)");
   metrics::Counter& write_errors = metrics::GetCounter(
@@ -89,6 +93,9 @@ ServerMetrics& M() {
 }
 
 using SteadyClock = std::chrono::steady_clock;
+
+// Most bytes a connection's strand reads ahead of a request before handing it to a worker.
+constexpr size_t kInlineReadBytes = 64 * 1024;
 
 // A Beast SyncReadStream/SyncWriteStream over a connected socket's descriptor, in clear or
 // through the connection's TlsSession. Every wait for the socket ends after `timeout_ms`
@@ -526,11 +533,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // sends what the socket did not take (with `stream`, unless null). False if the connection
   // must close: the answer said so, could not be sent, or never came.
   bool AwaitDeferredAnswer(TimedFdStream* stream);
+  // Arms the keep-alive timer of a waiting connection.
+  void ArmIdleTimer();
+  // On the strand, when the connection has bytes to read: serves what it can here
+  // (ServeInline), and hands the connection to a worker (Dispatch) for the rest.
+  void OnReadable();
+  // Reads what the socket holds without waiting (at most kInlineReadBytes in the buffer);
+  // false if the peer closed the connection or it failed.
+  bool ReadAvailable();
+  // Whether the previous request's answer has left whole, so that the next request may be
+  // served on the strand.
+  bool AnswerSettled();
+  // Whether a deferred answer has not been handed to the socket yet.
+  bool AnswerPending();
+  enum class Inline { kServed, kWorker, kClose };
+  // Serves the request at the front of buffer_ on the strand if it is a small /track request
+  // that is there whole (kServed); kWorker if a worker must serve it (incomplete, large,
+  // another route, ...); kClose if the connection must close.
+  Inline ServeInline();
   void Dispatch();
   void Serve();
   // Serves one request (after the TLS handshake on a new TLS connection); true if the
   // connection may carry another.
   bool ServeOne(TimedFdStream& stream);
+  // Serves the request whose header `parser` has read. On a worker (`on_strand` false) the
+  // answer is written before this returns unless the handler defers it; on the strand
+  // (ServeInline: the body is in buffer_, nothing waits) every answer is sent as a deferred
+  // one is (SendDeferred). True if the connection may carry another request.
+  bool ServeParsed(TimedFdStream& stream, http::request_parser<http::buffer_body>& parser,
+                   bool on_strand);
   // After an answer: whether the next request arrives within keep_alive_linger_us (the
   // worker waits for it if the linger budget allows).
   bool NextRequestArrives();
@@ -607,15 +638,17 @@ struct ServerCore {
     cv.notify_all();
   }
   void BeginBusy() {
-    std::lock_guard lock(mu);
-    ++busy;
+    busy.fetch_add(1);
     M().active_requests.Add(1);
   }
   void EndBusy() {
-    std::lock_guard lock(mu);
-    --busy;
     M().active_requests.Add(-1);
-    cv.notify_all();
+    // Only Stop() waits for busy to reach 0 (after setting `stopping`): either it sees the
+    // count this leaves, or this sees `stopping` and wakes it.
+    if (busy.fetch_sub(1) == 1 && stopping.load()) {
+      std::lock_guard lock(mu);
+      cv.notify_all();
+    }
   }
   std::vector<std::shared_ptr<Connection>> Snapshot() {
     std::lock_guard lock(mu);
@@ -642,9 +675,9 @@ struct ServerCore {
   std::condition_variable cv;
   std::map<uint64_t, std::shared_ptr<Connection>> conns;  // GUARDED_BY(mu)
   uint64_t next_id = 1;                                   // GUARDED_BY(mu)
-  int busy = 0;                                           // GUARDED_BY(mu)
-  bool started = false;                                   // GUARDED_BY(mu)
-  bool stopped = false;                                   // GUARDED_BY(mu)
+  std::atomic<int> busy{0};  // requests in service (workers, and answers still to come)
+  bool started = false;      // GUARDED_BY(mu)
+  bool stopped = false;      // GUARDED_BY(mu)
 };
 
 void Connection::StartWait() {
@@ -655,17 +688,12 @@ void Connection::StartWait() {
   // A pipelined request may already be buffered, by the parser or inside the TLS session
   // (then the socket may have nothing more to read).
   if (buffer_.size() > 0 || (tls_ != nullptr && tls_->HasPending())) {
-    Dispatch();
+    OnReadable();
     return;
   }
   waiting_ = true;
   auto self = shared_from_this();
-  idle_timer_.expires_after(std::chrono::milliseconds(server_->options.keep_alive_timeout_ms));
-  idle_timer_.async_wait([self](const beast::error_code& ec) {
-    if (ec || !self->waiting_) return;
-    self->waiting_ = false;
-    self->Close();
-  });
+  ArmIdleTimer();
   socket_.async_wait(tcp::socket::wait_read, [self](const beast::error_code& ec) {
     if (!self->waiting_) return;  // closed by the idle timer or Stop()
     self->waiting_ = false;
@@ -674,18 +702,139 @@ void Connection::StartWait() {
       self->Close();
       return;
     }
-    self->Dispatch();
+    self->OnReadable();
+  });
+}
+
+void Connection::ArmIdleTimer() {
+  auto self = shared_from_this();
+  idle_timer_.expires_after(std::chrono::milliseconds(server_->options.keep_alive_timeout_ms));
+  idle_timer_.async_wait([self](const beast::error_code& ec) {
+    if (ec || !self->waiting_) return;
+    if (self->AnswerPending()) {
+      // The answer to a request served on the strand waits for a (slow) log sync: the
+      // connection is not idle.
+      self->ArmIdleTimer();
+      return;
+    }
+    self->waiting_ = false;
+    self->Close();
   });
 }
 
 void Connection::CloseIfIdle() {
   auto self = shared_from_this();
   asio::post(socket_.get_executor(), [self] {
-    if (!self->waiting_) return;
+    // A connection whose answer is still to come is closed by Stop's second pass, once every
+    // request in service has been answered.
+    if (!self->waiting_ || self->AnswerPending()) return;
     self->waiting_ = false;
     self->idle_timer_.cancel();
     self->Close();
   });
+}
+
+bool Connection::AnswerSettled() {
+  std::lock_guard lock(answer_mu_);
+  return !answer_pending_ && answer_unsent_.empty() && !answer_close_;
+}
+
+bool Connection::AnswerPending() {
+  std::lock_guard lock(answer_mu_);
+  return answer_pending_;
+}
+
+bool Connection::ReadAvailable() {
+  while (buffer_.size() < kInlineReadBytes) {
+    const size_t want = beast::read_size(buffer_, kInlineReadBytes - buffer_.size());
+    auto space = buffer_.prepare(want);
+    ssize_t n = ::recv(socket_.native_handle(), space.data(), space.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      buffer_.commit(static_cast<size_t>(n));
+      if (static_cast<size_t>(n) < want) return true;  // the socket is drained
+      continue;
+    }
+    if (n == 0) return false;  // the peer closed
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+  }
+  return true;
+}
+
+void Connection::OnReadable() {
+  // TLS connections, and requests while the previous answer is still on its way (pipelining),
+  // are served by workers, which may wait.
+  if (tls_ != nullptr || !server_->options.serve_track_inline) {
+    Dispatch();
+    return;
+  }
+  while (true) {
+    if (server_->stopping.load()) {
+      if (AnswerSettled()) {
+        Close();
+      } else {
+        Dispatch();  // the worker sends the answer, then closes
+      }
+      return;
+    }
+    if (!AnswerSettled()) {
+      // The client sent its next request before the answer to the last one went out: a worker
+      // waits for that answer and sends it first.
+      Dispatch();
+      return;
+    }
+    if (!ReadAvailable()) {
+      // Closed by the peer (or failed): a worker answers a request it left whole before.
+      if (buffer_.size() > 0) {
+        Dispatch();
+      } else {
+        Close();
+      }
+      return;
+    }
+    if (buffer_.size() == 0) {  // woken without bytes
+      StartWait();
+      return;
+    }
+    switch (ServeInline()) {
+      case Inline::kWorker:
+        Dispatch();
+        return;
+      case Inline::kClose:
+        Dispatch();  // the worker waits for the answer, sends it, then closes
+        return;
+      case Inline::kServed:
+        if (buffer_.size() > 0) continue;  // pipelined: served once the answer is out
+        StartWait();
+        return;
+    }
+  }
+}
+
+Connection::Inline Connection::ServeInline() {
+  http::request_parser<http::buffer_body> parser;
+  parser.header_limit(server_->options.max_request_header_bytes);
+  parser.body_limit(boost::none);
+  parser.eager(false);
+  beast::error_code ec;
+  const size_t used = parser.put(buffer_.data(), ec);
+  // Incomplete or malformed headers go to a worker, which waits for the rest (bounded by
+  // header_timeout_ms) or answers the error.
+  if (ec || !parser.is_header_done()) return Inline::kWorker;
+  const auto& header = parser.get();
+  const auto length = parser.content_length();
+  const bool eligible = header.method() == http::verb::post && !parser.chunked() &&
+                        length.has_value() && *length <= server_->options.inline_max_body_bytes &&
+                        buffer_.size() - used >= *length && header[http::field::expect].empty() &&
+                        header.target().starts_with("/track/");
+  if (!eligible) return Inline::kWorker;
+  M().inline_requests.Add();
+  buffer_.consume(used);
+  // No read or write below waits: the body is in buffer_ and answers are sent as far as the
+  // socket takes them (the rest by the worker that serves the next request).
+  TimedFdStream stream(socket_.native_handle(), static_cast<int>(server_->options.io_timeout_ms),
+                       nullptr);
+  return ServeParsed(stream, parser, /*on_strand=*/true) ? Inline::kServed : Inline::kClose;
 }
 
 void Connection::Dispatch() {
@@ -762,31 +911,33 @@ void Connection::SendDeferred(HttpResponse response, const AnswerContext& contex
   size_t sent = 0;
   bool failed = false;
   {
-    std::lock_guard fd_lock(fd_mu_);
-    if (closed_) {
-      failed = true;
-    } else {
-      while (sent < bytes.size()) {
-        ssize_t n = ::send(socket_.native_handle(), bytes.data() + sent, bytes.size() - sent,
-                           MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n > 0) {
-          sent += static_cast<size_t>(n);
-        } else if (n < 0 && errno == EINTR) {
-          continue;
-        } else {
-          failed = !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
-          break;  // full: the worker sends the rest
+    // answer_mu_ is held across the send, so that a request that arrives because its client
+    // read this answer finds the answer settled (and is served on the strand).
+    std::lock_guard lock(answer_mu_);
+    {
+      std::lock_guard fd_lock(fd_mu_);
+      if (closed_) {
+        failed = true;
+      } else {
+        while (sent < bytes.size()) {
+          ssize_t n = ::send(socket_.native_handle(), bytes.data() + sent, bytes.size() - sent,
+                             MSG_DONTWAIT | MSG_NOSIGNAL);
+          if (n > 0) {
+            sent += static_cast<size_t>(n);
+          } else if (n < 0 && errno == EINTR) {
+            continue;
+          } else {
+            failed = !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+            break;  // full: the worker sends the rest
+          }
         }
       }
     }
-  }
-  if (failed) M().write_errors.Add();
-  {
-    std::lock_guard lock(answer_mu_);
     if (!failed) answer_unsent_.assign(bytes, sent, std::string::npos);
     answer_close_ = failed || !keep_alive;
     answer_pending_ = false;
   }
+  if (failed) M().write_errors.Add();
   answer_cv_.notify_all();
   server_->EndBusy();
 }
@@ -876,6 +1027,11 @@ bool Connection::ServeOne(TimedFdStream& stream) {
     AnswerBadHeader(stream, ec);
     return false;
   }
+  return ServeParsed(stream, parser, /*on_strand=*/false);
+}
+
+bool Connection::ServeParsed(TimedFdStream& stream, http::request_parser<http::buffer_body>& parser,
+                             bool on_strand) {
   M().requests.Add();
 
   const auto& header = parser.get();
@@ -904,32 +1060,26 @@ bool Connection::ServeOne(TimedFdStream& stream) {
   if (context.cors) context.origin = CorsAllowedOrigin(options.cors_origins, origin);
   context.keep_alive = keep_alive;
   HttpResponse response;
+  // In clear text a handler may answer later (once its rows are durable) while this thread
+  // goes on; the request stays in service (busy) until then.
+  const bool may_defer = tls_ == nullptr && header.method() != http::verb::head;
+  if (may_defer) {
+    {
+      std::lock_guard lock(answer_mu_);
+      answer_pending_ = true;
+    }
+    server_->BeginBusy();
+  }
   if (context.cors && request.method == "OPTIONS" &&
       !request.Header("Access-Control-Request-Method").empty()) {
     response = CorsPreflight(context.origin, origin);
     context.cors = false;  // the preflight answer has its own headers
   } else {
-    // In clear text a handler may answer later (once its rows are durable) while this worker
-    // goes on; the request stays in service (busy) until then.
-    const bool may_defer = tls_ == nullptr && header.method() != http::verb::head;
-    if (may_defer) {
-      {
-        std::lock_guard lock(answer_mu_);
-        answer_pending_ = true;
-      }
-      server_->BeginBusy();
+    if (may_defer)
       request.responder = std::make_shared<DeferredAnswer>(shared_from_this(), context);
-    }
     response = server_->router.Handle(request, &body);
     if (response.deferred) {
       return keep_alive && body.done() && !body.failed() && !server_->stopping.load();
-    }
-    if (may_defer) {
-      {
-        std::lock_guard lock(answer_mu_);
-        answer_pending_ = false;
-      }
-      server_->EndBusy();
     }
   }
   if (body.malformed()) {
@@ -941,11 +1091,24 @@ bool Connection::ServeOne(TimedFdStream& stream) {
     response.status = 408;
   }
   if (body.timed_out()) M().timeouts.Add();
-  Finish(&response, context);
 
   // The connection can carry another request only if this one's body was read to its end.
   bool reusable =
       keep_alive && !response.close && body.done() && !body.failed() && !server_->stopping.load();
+  if (on_strand) {
+    // Sent as a deferred answer is: without waiting, the rest by the next worker.
+    response.close = !reusable;
+    SendDeferred(std::move(response), context);
+    return reusable;
+  }
+  if (may_defer) {
+    {
+      std::lock_guard lock(answer_mu_);
+      answer_pending_ = false;
+    }
+    server_->EndBusy();
+  }
+  Finish(&response, context);
   // A peer that is gone or silent gets no answer; a malformed or too slow body gets one.
   if (body.failed() && !body.malformed() && !body.too_slow()) return false;
   bool ok = false;

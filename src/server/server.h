@@ -7,7 +7,10 @@
 // docs/http-api.md describes the routes and their errors.
 //
 // Transport: `io_threads` threads run the acceptor and wait (asynchronously) for idle
-// keep-alive connections to send a request; a request is then served on a worker thread
+// keep-alive connections to send a request. A small /track request that has arrived whole is
+// served right there (serve_track_inline): the handler only parses it and queues its rows for
+// the log, so nothing on the io thread waits; its answer leaves from the thread that synced
+// the rows. Any other request is served on a worker thread
 // (created on demand, at most `max_concurrent_requests`, reused) with blocking reads and
 // writes bounded by `io_timeout_ms`, so a handler can stream a request body of any size in
 // bounded memory. After answering, the worker waits up to `keep_alive_linger_us` for the
@@ -18,7 +21,8 @@
 // request; answers still leave in request order. Keep-alive, chunked bodies and
 // `Expect: 100-continue` are supported.
 // Bounds: `max_connections` open connections (the next one gets 503 and is closed),
-// `max_concurrent_requests` requests in service (the next one gets 503 + Retry-After),
+// `max_concurrent_requests` requests in service on workers (the next one gets 503 +
+// Retry-After; a connection has at most one request served inline at a time),
 // `max_request_header_bytes` of request line + headers (400 beyond), `header_timeout_ms` for
 // a TLS handshake, and for a request line and headers together (408 beyond: slowloris), and
 // `min_body_bytes_per_second` for a body that trickles in (408 beyond).
@@ -73,6 +77,13 @@ struct ServerOptions {
   // posting events) is then served without two thread hand-offs per request. 0 = never.
   // Default 5 ms.
   uint32_t keep_alive_linger_us = 5000;
+  // Small POST /track requests (a Content-Length body of at most inline_max_body_bytes, no
+  // `Expect`) on clear-text connections that arrive whole are served by the io thread that saw
+  // them (their answers come from the log's thread once durable), without a hand-off to a
+  // worker; any other request, or one whose bytes are not all there, goes to a worker.
+  // false = every request goes to a worker. Default true, 16 KiB.
+  bool serve_track_inline = true;
+  uint32_t inline_max_body_bytes = 16 * 1024;
   // Longest wait for a single read or write to make progress while serving a request
   // (a client that stops sending its body). Default 60 s.
   uint32_t io_timeout_ms = 60000;

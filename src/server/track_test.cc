@@ -5,9 +5,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/metrics.h"
@@ -138,6 +140,77 @@ TEST_F(TrackTest, PipelinedRequestsAreAnsweredInOrderOnceDurable) {
   EXPECT_EQ(ping.status, 200);
   EXPECT_EQ(ping.body, "Ok.\n");
   EXPECT_EQ(CountRows("events"), 4u);
+}
+
+// Small requests that arrive whole are served by the io thread that read them; the table may
+// change between two of them on one connection, and each is shaped for the table as it is.
+TEST_F(TrackTest, SmallRequestsAreServedInlineAndFollowTheTableDefinition) {
+  Start();
+  const int64_t inline_before = metrics::ValueOf("trackhouse_http_inline_requests_total");
+  Client c(port_);
+  auto post = [&](std::string_view body) {
+    return c.Request("POST", "/track/events", body, "Content-Type: application/json\r\n");
+  };
+  Response first = post(R"({"entityType":"Model","entityId":1,"metricType":"View"})");
+  EXPECT_EQ(first.status, 200) << first.body;
+  ASSERT_EQ(Post("ALTER TABLE events ADD COLUMN source String DEFAULT 'web'").status, 200);
+  Response given = post(R"({"entityType":"Model","entityId":2,"source":"app"})");
+  EXPECT_EQ(given.status, 200) << given.body;
+  Response defaulted = post(R"({"entityType":"Model","entityId":3})");
+  EXPECT_EQ(defaulted.status, 200) << defaulted.body;
+  // An answer that is not deferred (bad rows) leaves from the io thread too; the connection
+  // goes on.
+  Response bad = post(R"({"entityId":4,"colour":"red"})");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  Response after = post(R"({"entityId":5})");
+  EXPECT_EQ(after.status, 200) << after.body;
+  EXPECT_EQ(metrics::ValueOf("trackhouse_http_inline_requests_total") - inline_before, 5);
+
+  storage::ScanRequest req;
+  req.columns = {"entityId", "source"};
+  auto scan = storage_->Scan("default", "events", req);
+  ASSERT_TRUE(scan.ok());
+  std::map<int64_t, std::string> source_of;
+  types::Block b;
+  while ((*scan)->NextBlock(&b)) {
+    for (size_t i = 0; i < b.rows(); ++i) {
+      source_of[b.at(0).column->GetValue(i).AsInt()] = b.at(1).column->GetValue(i).string_value();
+    }
+  }
+  EXPECT_EQ(source_of,
+            (std::map<int64_t, std::string>{{1, "web"}, {2, "app"}, {3, "web"}, {5, "web"}}));
+}
+
+// Requests the io thread does not serve itself (a body that comes after its header, a body
+// over the inline size) go to a worker; a request asking to close is answered, then closed.
+TEST_F(TrackTest, RequestsNotServedInlineAndClosingRequestsAreAnswered) {
+  Start();
+  Client c(port_);
+  const std::string row = R"({"entityType":"Model","entityId":1})";
+  c.Send(
+      fmt::format("POST /track/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Content-Length: {}\r\n\r\n",
+                  row.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  c.Send(row);
+  Response late = c.Read();
+  EXPECT_EQ(late.status, 200) << late.body;
+  std::string large;
+  int rows = 0;
+  while (large.size() <= 20 * 1024) {
+    large += fmt::format("{{\"entityType\":\"Model\",\"entityId\":{}}}\n", 100 + rows);
+    ++rows;
+  }
+  Response big =
+      c.Request("POST", "/track/events", large, "Content-Type: application/x-ndjson\r\n");
+  EXPECT_EQ(big.status, 200) << big.body;
+  EXPECT_EQ(big.body, fmt::format("{{\"accepted\":{}}}\n", rows));
+  Response closing = c.Request("POST", "/track/events", row,
+                               "Content-Type: application/json\r\nConnection: close\r\n");
+  EXPECT_EQ(closing.status, 200) << closing.body;
+  EXPECT_EQ(closing.Header("Connection"), "close");
+  EXPECT_TRUE(c.Closed());
+  EXPECT_EQ(CountRows("events"), static_cast<uint64_t>(rows + 2));
 }
 
 TEST_F(TrackTest, BadRowsAreListedAndNothingIsStored) {
