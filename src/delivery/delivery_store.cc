@@ -178,8 +178,16 @@ struct TableInfo {
   std::string dest_cluster;               // the Distributed table's cluster (sharded); or ""
   clickhouse::EngineInfo dest_engine;
   std::shared_ptr<const eval::CompiledExpr> partition_expr;  // of the destination; may be null
+  // Sharded by a plain unsigned integer column: its name, and the shard (position in shard
+  // order) of each of the sum-of-weights slots, as the Distributed table places a row
+  // (value % total weight). Empty: batches go to the shards in turn.
+  std::string shard_column;
+  std::vector<uint32_t> shard_of_slot;
 };
 using TableInfoPtr = std::shared_ptr<const TableInfo>;
+
+// Separates a slice's partition label from the shard it must go to (tables sharded by a column).
+constexpr char kShardSeparator = '\x1f';
 
 // One partition's rows of one spool record, waiting for delivery.
 struct Slice {
@@ -555,6 +563,28 @@ Result<TableInfoPtr> DeliveryStoreImpl::FetchInfo(const std::string& database,
     info->dest_engine = dest->engine;
     dest_columns = dest->schema.columns;
   }
+  if (sharded) {
+    std::string key = remote.engine.sharding_key;
+    if (key.size() > 2 && key.front() == '`' && key.back() == '`') key = key.substr(1, key.size() - 2);
+    const storage::ColumnDef* col = nullptr;
+    for (const auto& c : dest_columns) {
+      if (c.name == key) col = &c;
+    }
+    if (col != nullptr && col->type->is_integer() && !col->type->is_signed()) {
+      TH_ASSIGN_OR_RETURN(auto rows, QueryRows(query_client_,
+                                               "SELECT shard_weight FROM system.clusters WHERE "
+                                               "cluster = " +
+                                                   QuoteString(info->dest_cluster) +
+                                                   " AND replica_num = 1 ORDER BY shard_num"));
+      for (size_t shard = 0; shard < rows.size(); ++shard) {
+        const uint64_t weight = std::stoull(rows[shard].at(0));
+        for (uint64_t w = 0; w < weight; ++w) {
+          info->shard_of_slot.push_back(static_cast<uint32_t>(shard));
+        }
+      }
+      if (!info->shard_of_slot.empty()) info->shard_column = key;
+    }
+  }
   if (!info->dest_engine.partition_key.empty()) {
     std::vector<eval::InputColumn> inputs;
     for (const auto& c : dest_columns) inputs.push_back({c.name, c.type});
@@ -590,23 +620,40 @@ Result<TableInfoPtr> DeliveryStoreImpl::Lookup(const std::string& database,
 Result<std::vector<SpoolSlice>> DeliveryStoreImpl::Split(const TableInfo& info,
                                                          const types::Block& block) {
   std::vector<SpoolSlice> out;
-  if (!info.partition_expr) {
+  types::ColumnPtr partition, shard_key;
+  if (info.partition_expr) {
+    eval::EvalContext ctx;
+    ctx.now_micros = clock_->NowMicros();
+    auto col = info.partition_expr->Evaluate(block, ctx);
+    if (!col.ok()) {
+      return col.status().WithContext(fmt::format(
+          "computing the partition ({}) of rows for {}", info.dest_engine.partition_key,
+          QualifiedName(info.dest_database, info.dest_table)));
+    }
+    partition = std::move(col).value();
+  }
+  if (!info.shard_column.empty()) {
+    const types::NamedColumn* c = block.Get(info.shard_column);
+    if (c != nullptr) shard_key = c->column;
+  }
+  if (!partition && !shard_key) {
     out.push_back({"", block});
     return out;
   }
-  eval::EvalContext ctx;
-  ctx.now_micros = clock_->NowMicros();
-  auto col = info.partition_expr->Evaluate(block, ctx);
-  if (!col.ok()) {
-    return col.status().WithContext(fmt::format(
-        "computing the partition ({}) of rows for {}", info.dest_engine.partition_key,
-        QualifiedName(info.dest_database, info.dest_table)));
-  }
   std::map<std::string, types::Permutation> rows;
-  std::string prev;
+  std::string label;
   for (size_t i = 0; i < block.rows(); ++i) {
-    if (i == 0 || (*col)->CompareAt(i, **col, i - 1) != 0) prev = (*col)->GetValue(i).ToString();
-    rows[prev].push_back(static_cast<uint32_t>(i));
+    // Values repeat in long runs: format only when the row differs from the previous one.
+    const bool same = i > 0 && (!partition || partition->CompareAt(i, *partition, i - 1) == 0) &&
+                      (!shard_key || shard_key->CompareAt(i, *shard_key, i - 1) == 0);
+    if (!same) {
+      label = partition ? partition->GetValue(i).ToString() : "";
+      if (shard_key) {
+        const uint64_t slot = shard_key->GetValue(i).AsUInt() % info.shard_of_slot.size();
+        label += kShardSeparator + std::to_string(info.shard_of_slot[slot]);
+      }
+    }
+    rows[label].push_back(static_cast<uint32_t>(i));
   }
   if (rows.size() <= 1) {
     out.push_back({rows.empty() ? "" : rows.begin()->first, block});
@@ -1236,6 +1283,9 @@ void DeliveryStoreImpl::SendNew(const TableKey& key, std::vector<Slice> slices,
   if (!cluster.empty()) {
     auto shards = Shards(cluster);
     if (!shards.ok()) return give_back(shards.status());
+    // A slice placed by the sharding column names its shard; others go to the shards in turn.
+    const size_t sep = partition.rfind(kShardSeparator);
+    if (sep != std::string::npos) shard_index = std::stoull(partition.substr(sep + 1));
     shard = (*shards)[shard_index % shards->size()];
   }
   int64_t mark = -1;
