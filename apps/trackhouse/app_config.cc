@@ -368,6 +368,18 @@ Status LoadConfigFile(const std::string& path, AppConfig* config) {
         {"ttl_check_interval_ms", Int64(&e.ttl_check_interval_ms)},
         {"flush_check_interval_ms", Int64(&e.flush_check_interval_ms)},
         {"test_pause_ms", Int64(&e.test_pause_ms)}}},
+      {"clickhouse",
+       {{"url", String(&config->clickhouse_url)},
+        {"cluster", String(&config->delivery.cluster)},
+        {"tls_ca_file", String(&config->delivery.clickhouse.tls_ca_file)},
+        {"tls_verify", Bool(&config->delivery.clickhouse.tls_verify)},
+        {"batch_max_rows", UInt(&config->delivery.batch_max_rows)},
+        {"batch_max_bytes", UInt(&config->delivery.batch_max_bytes)},
+        {"batch_max_age_ms", UInt(&config->delivery.batch_max_age_ms)},
+        {"spool_max_bytes", UInt(&config->delivery.spool_max_bytes)},
+        {"set_deduplication_window", Bool(&config->delivery.set_deduplication_window)},
+        {"sync", Bool(&config->delivery.sync)},
+        {"ttl_check_interval_ms", UInt(&config->ttl_check_interval_ms)}}},
       {"client", {{"url", String(&config->client_url)}}},
       {"log", {{"level", String(&config->log_level)}, {"format", String(&config->log_format)}}},
   };
@@ -381,8 +393,8 @@ Status LoadConfigFile(const std::string& path, AppConfig* config) {
     auto it = sections.find(name);
     if (it == sections.end()) {
       return Status::InvalidArgument(
-          fmt::format("{}: unknown section [{}] (known: auth, client, engine, insert, [[keys]], "
-                      "log, query, server, storage, track)",
+          fmt::format("{}: unknown section [{}] (known: auth, clickhouse, client, engine, insert, "
+                      "[[keys]], log, query, server, storage, track)",
                       path, name));
     }
     const toml::table* table = node.as_table();
@@ -392,10 +404,30 @@ Status LoadConfigFile(const std::string& path, AppConfig* config) {
     TH_RETURN_IF_ERROR(ApplySection(*table, path, "[" + name + "]", it->second));
   }
   TH_RETURN_IF_ERROR(ValidateServer(s, path));
-  if (config->storage_mode != "embedded") {
+  if (!config->clickhouse_url.empty() && config->storage_mode == "embedded") {
+    config->storage_mode = "clickhouse";
+  }
+  if (config->storage_mode != "embedded" && config->storage_mode != "clickhouse") {
+    return Status::InvalidArgument(fmt::format(
+        "{}: [storage] mode = \"{}\": expected \"embedded\" or \"clickhouse\"", path,
+        config->storage_mode));
+  }
+  if (config->storage_mode == "clickhouse" && config->clickhouse_url.empty()) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: [storage] mode = \"clickhouse\" needs [clickhouse] url (e.g. "
+        "\"http://127.0.0.1:8123\")",
+        path));
+  }
+  if (!config->clickhouse_url.empty()) {
+    auto url = clickhouse::ClientOptions::FromUrl(config->clickhouse_url);
+    if (!url.ok()) {
+      return Status::InvalidArgument(
+          fmt::format("{}: [clickhouse] url: {}", path, url.status().message()));
+    }
+  }
+  if (config->delivery.batch_max_rows == 0 || config->delivery.batch_max_bytes == 0) {
     return Status::InvalidArgument(
-        fmt::format("{}: [storage] mode = \"{}\" is not supported yet (only \"embedded\")", path,
-                    config->storage_mode));
+        path + ": [clickhouse] batch_max_rows and batch_max_bytes must be at least 1");
   }
   return Status::OK();
 }

@@ -10,6 +10,7 @@
 //   [insert]   max_insert_block_size, skip_unknown_fields, ... -> ingest::IngestOptions
 //   [storage]  data, mode                                      -> where the store lives
 //   [engine]   sync, flush_rows, merge_threads, ...            -> engine::EngineOptions
+//   [clickhouse] url, cluster, tls_*, batch_*, spool_max_bytes  -> the ClickHouse mode
 //   [client]   url                                             -> `migrate`/`query` --url
 //   [log]      level, format                                   -> common/logging.h
 //
@@ -20,6 +21,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "delivery/delivery.h"
 #include "engine/engine.h"
 #include "query/query.h"
 #include "server/server.h"
@@ -30,10 +32,19 @@ struct AppConfig {
   // [server] (listen also sets server.host/server.port).
   std::string listen = "127.0.0.1:8124";
   server::ServerOptions server;
-  // [storage]: the data directory of the embedded store, and the storage mode (only
-  // "embedded" exists so far).
+  // [storage]: the data directory (the embedded store, or the ClickHouse mode's spool), and the
+  // storage mode: "embedded", or "clickhouse" (set by [clickhouse] url or --clickhouse).
   std::string data_dir;  // empty: not configured
   std::string storage_mode = "embedded";
+  // [clickhouse]: the ClickHouse mode. `clickhouse_url` (http[s]://[user:pass@]host[:port][/db])
+  // selects it; `delivery` holds cluster, batch_max_rows, batch_max_bytes, batch_max_age_ms,
+  // spool_max_bytes, set_deduplication_window, and tls_ca_file / tls_verify in
+  // delivery.clickhouse (main() parses the URL into the rest of delivery.clickhouse).
+  std::string clickhouse_url;
+  delivery::DeliveryOptions delivery;
+  // How often trackhouse looks for expired partitions of tables whose TTL it enforces itself
+  // (servers before 19.6).
+  uint32_t ttl_check_interval_ms = 600000;
   // [engine]: the embedded engine's options (data_dir is taken from [storage] data).
   engine::EngineOptions engine;
   // [query]: defaults of the query settings (a request's settings override them).

@@ -223,8 +223,56 @@ TEST_F(AppConfigTest, AuthTrackAndServerValuesAreChecked) {
 TEST_F(AppConfigTest, UnknownSectionListsTheKnownOnes) {
   EXPECT_EQ(Error("[authentication]\njwt_secret = \"x\"\n"),
             path_ +
-                ": unknown section [authentication] (known: auth, client, engine, insert, "
-                "[[keys]], log, query, server, storage, track)");
+                ": unknown section [authentication] (known: auth, clickhouse, client, engine, "
+                "insert, [[keys]], log, query, server, storage, track)");
+}
+
+TEST_F(AppConfigTest, ClickHouseSectionSelectsTheClickHouseMode) {
+  AppConfig config;
+  EXPECT_EQ(config.storage_mode, "embedded");
+  EXPECT_EQ(config.delivery.batch_max_rows, 100000u);  // the delivery store's defaults
+  Status status = Load(R"(
+[clickhouse]
+url = "https://writer:secret@ch.internal:8443/metrics"
+cluster = "two_shards"
+tls_ca_file = "/etc/trackhouse/ca.pem"
+tls_verify = false
+batch_max_rows = 50000
+batch_max_bytes = 8388608
+batch_max_age_ms = 250
+spool_max_bytes = 2147483648
+set_deduplication_window = true
+ttl_check_interval_ms = 60000
+)",
+                       &config);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(config.storage_mode, "clickhouse");
+  EXPECT_EQ(config.clickhouse_url, "https://writer:secret@ch.internal:8443/metrics");
+  EXPECT_EQ(config.delivery.cluster, "two_shards");
+  EXPECT_EQ(config.delivery.clickhouse.tls_ca_file, "/etc/trackhouse/ca.pem");
+  EXPECT_FALSE(config.delivery.clickhouse.tls_verify);
+  EXPECT_EQ(config.delivery.batch_max_rows, 50000u);
+  EXPECT_EQ(config.delivery.batch_max_bytes, 8388608u);
+  EXPECT_EQ(config.delivery.batch_max_age_ms, 250u);
+  EXPECT_EQ(config.delivery.spool_max_bytes, 2147483648u);
+  EXPECT_TRUE(config.delivery.set_deduplication_window);
+  EXPECT_EQ(config.ttl_check_interval_ms, 60000u);
+}
+
+TEST_F(AppConfigTest, ClickHouseSectionValuesAreChecked) {
+  EXPECT_EQ(Error("[clickhouse]\nurl = \"ftp://ch\"\n").find(path_ + ": [clickhouse] url: "), 0u);
+  EXPECT_EQ(Error("[storage]\nmode = \"clickhouse\"\n"),
+            path_ +
+                ": [storage] mode = \"clickhouse\" needs [clickhouse] url (e.g. "
+                "\"http://127.0.0.1:8123\")");
+  EXPECT_EQ(Error("[storage]\nmode = \"cloud\"\n"),
+            path_ + ": [storage] mode = \"cloud\": expected \"embedded\" or \"clickhouse\"");
+  EXPECT_EQ(Error("[clickhouse]\nurl = \"http://ch:8123\"\nbatch_max_rows = 0\n"),
+            path_ + ": [clickhouse] batch_max_rows and batch_max_bytes must be at least 1");
+  EXPECT_EQ(Error("[clickhouse]\nbatch_max_age_ms = -1\n"),
+            path_ + ": [clickhouse] batch_max_age_ms: expected an integer from 0 to 4294967295");
+  EXPECT_EQ(Error("[clickhouse]\nurls = \"http://ch\"\n").find(path_ + ": [clickhouse] urls: unknown key"),
+            0u);
 }
 
 }  // namespace

@@ -3,8 +3,12 @@
 # (applies once, second run applies nothing, edited file fails, bad names fail), query --data
 # (SELECT in Pretty and --format, several statements, SET/USE, ClickHouse-shaped errors), the
 # locked data directory message, serve + HTTP INSERT/SELECT/gzip/credentials + SIGTERM,
-# query/migrate --url, and serve's listener flags: the refusal of a non-loopback address
-# without keys, --insecure, --tls-cert/--tls-key (HTTPS with curl).
+# query/migrate --url, doctor and wait_for_delivery in embedded mode, serve's listener flags:
+# the refusal of a non-loopback address without keys, --insecure, --tls-cert/--tls-key (HTTPS
+# with curl); and the ClickHouse mode against a real clickhouse-server (Debian's 18.16, started
+# here on loopback): serve --clickhouse, migrate --url of the guide's tables (adapted: DateTime64,
+# TTL), /track and INSERT with wait_for_delivery=1, SELECT with bound parameters, doctor,
+# ClickHouse down (doctor exits 1, wait_for_delivery answers 202 pending).
 #
 # Usage: cli_test.sh path/to/trackhouse
 set -uo pipefail
@@ -64,7 +68,7 @@ stop_server() {
 }
 
 # --- help and version -----------------------------------------------------------------------
-for sub in serve migrate query version; do
+for sub in serve migrate query doctor deadletter version; do
   out="$("$BIN" "$sub" --help 2>&1)"
   check "$sub --help" contains "$out" "Usage"
 done
@@ -229,6 +233,20 @@ if start_server "$DATA"; then
   out="$(curl -sS "$SERVER_URL/?query=SELECT%201&no_such_setting=1")"
   check "HTTP unknown setting is 115" contains "$out" "Code: 115."
 
+  out="$("$BIN" doctor --url "$SERVER_URL" 2>&1)"
+  check "doctor exits 0 (embedded)" test $? -eq 0
+  check "doctor reports the embedded mode" contains "$out" "mode:           embedded"
+  out="$(curl -sS -D "$WORK/headers" -H 'Content-Type: application/json' \
+    --data-binary '{"id":22,"action":"track"}' "$SERVER_URL/track/my_events?wait_for_delivery=1")"
+  check "/track wait_for_delivery=1 answers 200 (embedded)" grep -q "200 OK" "$WORK/headers"
+  check "/track wait_for_delivery=1 says delivered" grep -qi "X-Trackhouse-Delivery: delivered" "$WORK/headers"
+  out="$(printf '{"id":23,"action":"wait"}\n' | curl -sS -D "$WORK/headers" --data-binary @- \
+    "$SERVER_URL/?wait_for_delivery=1&query=INSERT%20INTO%20my_events%20(id%2C%20action)%20FORMAT%20JSONEachRow")"
+  check "INSERT wait_for_delivery=1 answers 200 (embedded)" grep -q "200 OK" "$WORK/headers"
+  out="$(printf '{"id":24,"action":"wait"}\n' | curl -sS --data-binary @- \
+    "$SERVER_URL/?wait_for_delivery=2&query=INSERT%20INTO%20my_events%20(id%2C%20action)%20FORMAT%20JSONEachRow")"
+  check "wait_for_delivery takes 0 or 1" contains "$out" "wait_for_delivery must be 0 or 1"
+
   out="$("$BIN" migrate --url "$SERVER_URL" "$MIG" 2>&1)"
   rc=$?
   if contains "$out" "NOT_IMPLEMENTED" || contains "$out" "no query engine"; then
@@ -317,6 +335,94 @@ if command -v openssl >/dev/null 2>&1; then
   fi
 else
   echo "SKIP: HTTPS cases (no openssl command)"
+fi
+
+# --- ClickHouse mode ---------------------------------------------------------------------------
+# A real clickhouse-server (Debian's 18.16) on free loopback ports; skipped where it is missing.
+if [[ -x /usr/sbin/clickhouse-server ]] || command -v clickhouse-server >/dev/null; then
+  # shellcheck source=../../bench/clickhouse_server.sh
+  source "$(dirname "$0")/../../bench/clickhouse_server.sh"
+  if ch_start "$WORK/ch"; then
+    ok "clickhouse-server starts"
+    CH_MIG="$WORK/ch_migrations"
+    mkdir -p "$CH_MIG"
+    # The guide's tables (DateTime64 and LowCardinality; PARTITION BY and TTL), as the SQL
+    # parser's fuzz corpus keeps them.
+    GUIDE="$(dirname "$0")/../../fuzz/corpus/sql_parser_fuzzer"
+    cat "$GUIDE/guide_create_entity_metric_events.sql" "$GUIDE/guide_create_feature_events.sql" \
+      >"$CH_MIG/0001_guide.sql"
+    if start_server "$WORK/spool" --listen 127.0.0.1:0 --clickhouse "http://127.0.0.1:$CH_HTTP_PORT"; then
+      ok "serve --clickhouse starts"
+      check "serve --clickhouse prints the mode" grep -qF "(clickhouse mode: http://127.0.0.1:$CH_HTTP_PORT, spool $WORK/spool)" "$WORK/serve.log"
+      out="$("$BIN" migrate --url "$SERVER_URL" "$CH_MIG" 2>&1)"
+      check "migrate --url through the ClickHouse mode applies the guide's tables" contains "$out" "1 migration applied, 0 already applied"
+      out="$("$BIN" migrate --url "$SERVER_URL" "$CH_MIG" 2>&1)"
+      check "migrate --url again applies nothing (recorded in ClickHouse)" contains "$out" "0 migrations applied, 1 already applied"
+      out="$(ch_q "SELECT name FROM default.trackhouse_migrations FORMAT TSV")"
+      check "the applied file is recorded in ClickHouse" test "$out" = "0001_guide.sql"
+      out="$(ch_q "SELECT type FROM system.columns WHERE table = 'entityMetricEvents' AND name = 'createdAt'")"
+      check "DateTime64 is adapted to DateTime on 18.16" test "$out" = "DateTime"
+      out="$(ch_q "SELECT argMax(ttl, version) FROM default.trackhouse_ttl WHERE table = 'my_feature_events'")"
+      check "the TTL trackhouse enforces is recorded" test "$out" = "created_at + INTERVAL 90 DAY"
+
+      out="$(curl -sS -D "$WORK/headers" -H 'Content-Type: application/json' --data-binary \
+        '[{"entityType":"Model","entityId":7,"userId":1,"metricType":"View","metricValue":1,"createdAt":"2026-01-02 03:04:05"},{"entityType":"Model","entityId":7,"userId":2,"metricType":"Download","metricValue":1,"createdAt":"2026-01-02 03:04:06"}]' \
+        "$SERVER_URL/track/entityMetricEvents?wait_for_delivery=1")"
+      check "/track wait_for_delivery=1 answers 200" grep -q "200 OK" "$WORK/headers"
+      check "/track wait_for_delivery=1 says delivered" grep -qi "X-Trackhouse-Delivery: delivered" "$WORK/headers"
+      out="$(ch_q "SELECT count() FROM entityMetricEvents")"
+      check "ClickHouse has the /track rows once the answer came" test "$out" = "2"
+      out="$(printf '{"entityType":"Model","entityId":8,"userId":3,"metricType":"View","metricValue":1,"createdAt":"2026-01-03 00:00:00"}\n' |
+        curl -sS -D "$WORK/headers" --data-binary @- \
+          "$SERVER_URL/?wait_for_delivery=1&query=INSERT%20INTO%20entityMetricEvents%20FORMAT%20JSONEachRow")"
+      check "INSERT wait_for_delivery=1 answers 200" grep -q "200 OK" "$WORK/headers"
+      out="$(ch_q "SELECT count() FROM entityMetricEvents")"
+      check "ClickHouse has the INSERT's row once the answer came" test "$out" = "3"
+
+      out="$(curl -sS --data-binary 'SELECT countIf(metricType = {t:String}) FROM entityMetricEvents WHERE entityId = {id:UInt32}' \
+        "$SERVER_URL/?param_id=7&param_t=Download")"
+      check "SELECT with parameters passes through (bound for 18.16)" test "$out" = "1"
+      out="$(curl -sS --data-binary "SELECT count() FROM entityMetricEvents WHERE metricType = {t:String}" \
+        "$SERVER_URL/?param_t=x%27%20OR%201%3D1%20--")"
+      check "a hostile parameter stays a value" test "$out" = "0"
+      out="$(curl -sS "$SERVER_URL/?query=SELECT%20*%20FROM%20nowhere")"
+      check "ClickHouse's errors keep their code" contains "$out" "Code: 60."
+      out="$(curl -sS -D "$WORK/headers" "$SERVER_URL/?query=SELECT%20entityId%20FROM%20entityMetricEvents%20ORDER%20BY%20entityId%20LIMIT%201%20FORMAT%20JSONEachRow")"
+      check "SELECT in a named format" test "$out" = '{"entityId":7}'
+      check "X-ClickHouse-Format of a passed-through SELECT" grep -qi "X-ClickHouse-Format: JSONEachRow" "$WORK/headers"
+      out="$(curl -sS "$SERVER_URL/?query=CREATE%20TABLE%20nope%20(x%20UInt8)%20ENGINE%20%3D%20Memory")"
+      check "GET DDL is refused as readonly" contains "$out" "Code: 164."
+
+      out="$("$BIN" doctor --url "$SERVER_URL" 2>&1)"
+      check "doctor exits 0 (ClickHouse reachable)" test $? -eq 0
+      check "doctor reports the ClickHouse mode" contains "$out" "mode:           clickhouse"
+      check "doctor reports reachability" contains "$out" "-- reachable"
+      check "doctor reports the server version" contains "$out" "server version: 18.16"
+      check "doctor lists the adaptations" contains "$out" "has no DateTime64"
+      check "doctor lists the tables' mechanism" contains "$out" "default.entityMetricEvents: exactly once by"
+
+      # ClickHouse down: rows are still accepted; a wait for their delivery ends in 202 pending.
+      ch_stop
+      out="$(curl -sS -D "$WORK/headers" -H 'Content-Type: application/json' --data-binary \
+        '{"entityType":"Model","entityId":9,"userId":4,"metricType":"View","metricValue":1,"createdAt":"2026-01-04 00:00:00"}' \
+        "$SERVER_URL/track/entityMetricEvents?wait_for_delivery=1&wait_for_delivery_timeout_ms=300")"
+      check "/track with ClickHouse down answers 202" grep -q "202 Accepted" "$WORK/headers"
+      check "/track with ClickHouse down says pending" grep -qi "X-Trackhouse-Delivery: pending" "$WORK/headers"
+      out="$("$BIN" doctor --url "$SERVER_URL" 2>&1)"
+      check "doctor exits 1 when ClickHouse is down" test $? -eq 1
+      check "doctor says ClickHouse is not reachable" contains "$out" "NOT reachable"
+      if stop_server; then ok "SIGTERM stops serve --clickhouse with exit 0"; else bad "SIGTERM stops serve --clickhouse with exit 0"; fi
+      "$BIN" deadletter list --data "$WORK/spool" >/dev/null 2>&1
+      check "deadletter list reads the spool's dead letters" test $? -eq 0
+    else
+      bad "serve --clickhouse starts"
+    fi
+    ch_stop
+  else
+    bad "clickhouse-server starts"
+  fi
+else
+  echo "SKIP: ClickHouse mode (no clickhouse-server)"
 fi
 
 echo "$passed passed, $failed failed"

@@ -1,10 +1,17 @@
 // trackhouse: the command-line entry point.
 //
 //   trackhouse serve   [--data DIR] [--listen HOST:PORT] [--config FILE]
+//                      [--clickhouse URL [--clickhouse-cluster NAME]]
 //                      [--tls-cert FILE --tls-key FILE] [--insecure] [--log-format text|json]
 //   trackhouse migrate (--data DIR | --url URL) [--config FILE] MIGRATIONS_DIR
 //   trackhouse query   (--data DIR | --url URL) [--config FILE] [--format NAME] [SQL]
+//   trackhouse doctor  --url URL [--key KEY] [--config FILE]
+//   trackhouse deadletter list   --data DIR [--config FILE]
+//   trackhouse deadletter replay --data DIR --clickhouse URL [--config FILE] [FILE...]
 //   trackhouse version
+//
+// serve runs the embedded store in --data DIR, or with --clickhouse (or [clickhouse] url) the
+// ClickHouse mode: a spool in DIR delivering to ClickHouse, reads and DDL passed through.
 //
 // Exceptions of CLI11 are handled here, at the edge; everything below reports Status.
 #include <arpa/inet.h>
@@ -22,10 +29,14 @@
 #include <string>
 
 #include "apps/trackhouse/app_config.h"
+#include "apps/trackhouse/clickhouse_mode.h"
+#include "apps/trackhouse/deadletter.h"
 #include "apps/trackhouse/migrate.h"
 #include "apps/trackhouse/sql_target.h"
 #include "common/error_codes.h"
+#include "clickhouse/ttl.h"
 #include "common/logging.h"
+#include "delivery/delivery.h"
 #include "engine/engine.h"
 #include "query/query.h"
 #include "server/http_error.h"
@@ -52,6 +63,11 @@ struct Flags {
   bool insecure = false;
   // serve: text or json (overrides [log] format).
   std::string log_format;
+  // serve: the ClickHouse mode's server URL and cluster (override [clickhouse] url, cluster).
+  std::string clickhouse;
+  std::string clickhouse_cluster;
+  // doctor: the API key to present (an admin key, when the server has keys).
+  std::string key;
 };
 
 void PrintError(std::string_view command, const Status& st) {
@@ -80,6 +96,20 @@ Status BuildConfig(const Flags& flags, AppConfig* config) {
   if (!flags.config.empty()) TH_RETURN_IF_ERROR(LoadConfigFile(flags.config, config));
   if (!flags.data.empty()) config->data_dir = flags.data;
   if (!flags.listen.empty()) config->listen = flags.listen;
+  if (!flags.clickhouse.empty()) {
+    TH_RETURN_IF_ERROR(clickhouse::ClientOptions::FromUrl(flags.clickhouse)
+                           .status()
+                           .WithContext("--clickhouse"));
+    config->clickhouse_url = flags.clickhouse;
+    config->storage_mode = "clickhouse";
+  }
+  if (!flags.clickhouse_cluster.empty()) {
+    if (config->clickhouse_url.empty()) {
+      return Status::InvalidArgument(
+          "--clickhouse-cluster needs --clickhouse URL (or [clickhouse] url)");
+    }
+    config->delivery.cluster = flags.clickhouse_cluster;
+  }
   TH_RETURN_IF_ERROR(ParseListen(config->listen, &config->server.host, &config->server.port));
   config->server.storage_mode = config->storage_mode;
   if (!flags.log_format.empty()) config->log_format = flags.log_format;
@@ -89,9 +119,17 @@ Status BuildConfig(const Flags& flags, AppConfig* config) {
   return Status::OK();
 }
 
-// --url flag, else --data flag, else [storage] data, else [client] url.
+// --url flag, else --data flag, else [storage] data, else [client] url. In ClickHouse mode the
+// store is ClickHouse, reached through a running server: --url or [client] url.
 Result<std::unique_ptr<SqlTarget>> OpenTarget(const Flags& flags, const AppConfig& config) {
   if (!flags.url.empty()) return MakeRemoteTarget(flags.url);
+  if (config.storage_mode == "clickhouse") {
+    if (!config.client_url.empty()) return MakeRemoteTarget(config.client_url);
+    return Status::InvalidArgument(fmt::format(
+        "in ClickHouse mode ([clickhouse] url) statements go through the running server: give "
+        "--url http://{}:{} (or [client] url); --data is its spool, not a store",
+        config.server.host == "0.0.0.0" ? "127.0.0.1" : config.server.host, config.server.port));
+  }
   if (!config.data_dir.empty()) return OpenLocalTarget(config);
   if (!config.client_url.empty()) return MakeRemoteTarget(config.client_url);
   return Status::InvalidArgument(
@@ -154,34 +192,78 @@ int Serve(const Flags& flags) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  engine::EngineOptions engine_options = config.engine;
-  engine_options.data_dir = config.data_dir;
-  engine_options.idempotency_window_micros =
-      static_cast<int64_t>(config.server.track.idempotency_window_seconds) * 1000000;
-  auto storage = engine::OpenEngine(engine_options);
-  if (!storage.ok()) {
-    if (storage.status().code() == StatusCode::kUnavailable) {
-      PrintError("serve", Status::Unavailable(fmt::format(
-                              "data directory {} is in use by another trackhouse process (is a "
-                              "server already running on it?)",
-                              config.data_dir)));
-    } else {
-      PrintError("serve",
-                 storage.status().WithContext("cannot open data directory " + config.data_dir));
+  // The store and the query handler of the mode.
+  std::unique_ptr<storage::Storage> storage;
+  std::unique_ptr<query::QueryHandler> handler;
+  delivery::DeliveryStore* delivery_store = nullptr;
+  std::unique_ptr<clickhouse::TtlEnforcer> ttl_enforcer;
+  std::string described;  // what the startup line says about the store
+  if (config.storage_mode == "clickhouse") {
+    delivery::DeliveryOptions options = config.delivery;
+    auto url = clickhouse::ClientOptions::FromUrl(config.clickhouse_url);
+    if (!url.ok()) {
+      PrintError("serve", url.status().WithContext("[clickhouse] url"));
+      return 2;
     }
-    return 1;
+    options.clickhouse = *url;
+    options.clickhouse.tls_ca_file = config.delivery.clickhouse.tls_ca_file;
+    options.clickhouse.tls_verify = config.delivery.clickhouse.tls_verify;
+    options.data_dir = config.data_dir;
+    options.idempotency_window_micros =
+        static_cast<int64_t>(config.server.track.idempotency_window_seconds) * 1000000;
+    auto opened = delivery::OpenDeliveryStore(options);
+    if (!opened.ok()) {
+      PrintError("serve", opened.status().WithContext("cannot open the ClickHouse mode's spool in " +
+                                                      config.data_dir));
+      return 1;
+    }
+    delivery_store = opened->get();
+    st = delivery_store->Start();
+    if (!st.ok()) {
+      PrintError("serve", st);
+      return 1;
+    }
+    storage = std::move(opened).value();
+    handler = std::make_unique<ClickHouseModeHandler>(delivery_store, options.cluster);
+    clickhouse::TtlEnforcerOptions ttl;
+    ttl.client = delivery_store->clickhouse_options();
+    ttl.cluster = options.cluster;
+    ttl.interval = std::chrono::milliseconds(config.ttl_check_interval_ms);
+    ttl_enforcer = std::make_unique<clickhouse::TtlEnforcer>(ttl);
+    described = fmt::format("clickhouse mode: {}{}, spool {}", options.clickhouse.Endpoint(),
+                            options.cluster.empty() ? "" : ", cluster " + options.cluster,
+                            config.data_dir);
+  } else {
+    engine::EngineOptions engine_options = config.engine;
+    engine_options.data_dir = config.data_dir;
+    engine_options.idempotency_window_micros =
+        static_cast<int64_t>(config.server.track.idempotency_window_seconds) * 1000000;
+    auto opened = engine::OpenEngine(engine_options);
+    if (!opened.ok()) {
+      if (opened.status().code() == StatusCode::kUnavailable) {
+        PrintError("serve", Status::Unavailable(fmt::format(
+                                "data directory {} is in use by another trackhouse process (is a "
+                                "server already running on it?)",
+                                config.data_dir)));
+      } else {
+        PrintError("serve",
+                   opened.status().WithContext("cannot open data directory " + config.data_dir));
+      }
+      return 1;
+    }
+    storage = std::move(opened).value();
+    handler = std::make_unique<query::QueryEngine>(storage.get(), config.query);
+    described = fmt::format("embedded, data {}", config.data_dir);
   }
-  // Declared after the storage and before the server: destroyed after the server stops.
-  query::QueryEngine engine(storage->get(), config.query);
-  server::Server server(config.server, storage->get(), &engine);
+  server::Server server(config.server, storage.get(), handler.get());
   st = server.Start();
   if (!st.ok()) {
     PrintError("serve", st);
-    (*storage)->Stop().IgnoreError();
+    storage->Stop().IgnoreError();
     return 1;
   }
-  fmt::print("trackhouse listening on {} ({}, data {})\n", server.url(), config.storage_mode,
-             config.data_dir);
+  if (ttl_enforcer) ttl_enforcer->Start();
+  fmt::print("trackhouse listening on {} ({})\n", server.url(), described);
   std::fflush(stdout);
   // Counts only: keys, user passwords and the JWT secret are never logged.
   logging::Info("server_started", {{"version", server::kVersion},
@@ -192,12 +274,22 @@ int Serve(const Flags& flags) {
                                    {"api_keys", config.server.access.keys.size()},
                                    {"users", config.server.users.size()},
                                    {"jwt", !config.server.access.jwt_secret.empty()}});
+  if (delivery_store != nullptr) {
+    const clickhouse::Capabilities& caps = delivery_store->capabilities();
+    logging::Info("clickhouse_mode", {{"clickhouse", delivery_store->clickhouse_options().Endpoint()},
+                                      {"cluster", config.delivery.cluster},
+                                      {"server_version", caps.version.ToString()}});
+    for (const std::string& a : caps.Adaptations()) {
+      logging::Info("clickhouse_adaptation", {{"adaptation", a}});
+    }
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);
   logging::Info("server_stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   Status stop_server = server.Stop();
-  Status stop_storage = (*storage)->Stop();
+  if (ttl_enforcer) ttl_enforcer->Stop();
+  Status stop_storage = storage->Stop();
   if (!stop_server.ok()) PrintError("serve", stop_server);
   if (!stop_storage.ok()) {
     PrintError("serve", stop_storage);
@@ -290,6 +382,33 @@ int Query(const Flags& flags, const std::string& sql_arg, bool has_sql) {
   return 0;
 }
 
+int Doctor(const Flags& flags) {
+  AppConfig config;
+  Status st = BuildConfig(flags, &config);
+  if (!st.ok()) {
+    PrintError("doctor", st);
+    return 2;
+  }
+  std::string url = !flags.url.empty() ? flags.url : config.client_url;
+  if (url.empty()) {
+    PrintError("doctor", Status::InvalidArgument("say which server: --url http://HOST:PORT"));
+    return 2;
+  }
+  return RunDoctor(url, flags.key, stdout, stderr);
+}
+
+int DeadLetter(const Flags& flags, DeadLetterCommand command) {
+  AppConfig config;
+  Status st = BuildConfig(flags, &config);
+  if (!st.ok()) {
+    PrintError("deadletter", st);
+    return 2;
+  }
+  command.data_dir = config.data_dir.empty() ? std::string(kDefaultData) : config.data_dir;
+  command.clickhouse_url = config.clickhouse_url;
+  return RunDeadLetter(command, stdout, stderr);
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"trackhouse: an event-tracking and metrics server that speaks ClickHouse"};
   app.require_subcommand(1);
@@ -305,7 +424,15 @@ int Main(int argc, char** argv) {
 
   CLI::App* serve = app.add_subcommand(
       "serve", "Run the HTTP server (ClickHouse HTTP interface, /ping, /health, /metrics)");
-  serve->add_option("--data", flags.data, "Data directory of the embedded store (default ./data)");
+  serve->add_option("--data", flags.data,
+                    "Data directory: the embedded store, or the ClickHouse mode's spool "
+                    "(default ./data)");
+  serve->add_option("--clickhouse", flags.clickhouse,
+                    "ClickHouse mode: deliver to the ClickHouse server at "
+                    "http[s]://[user:pass@]host[:port][/db] (the spool lives in --data)");
+  serve->add_option("--clickhouse-cluster", flags.clickhouse_cluster,
+                    "ClickHouse mode: DDL goes ON CLUSTER NAME and tables are Distributed over "
+                    "<table>_local");
   serve->add_option("--listen", flags.listen,
                     "Address to listen on, HOST:PORT (default "
                     "127.0.0.1:8124; port 0 picks a free port)");
@@ -353,6 +480,34 @@ int Main(int argc, char** argv) {
   auto* q_sql = query->add_option("SQL", sql_text, "The statements (default: read from stdin)");
   add_config(query);
 
+  CLI::App* doctor = app.add_subcommand(
+      "doctor",
+      "Ask a running server how its store is doing: the mode and, in ClickHouse mode, whether "
+      "ClickHouse is reachable, its version, the adaptations made for it, the spool backlog and "
+      "each table's exactly-once mechanism (exit code 1 when ClickHouse is not reachable)");
+  doctor->add_option("--url", flags.url, "URL of the running trackhouse server (default: [client] url)");
+  doctor->add_option("--key", flags.key, "API key to present (an admin key, when keys are configured)");
+  add_config(doctor);
+
+  DeadLetterCommand dead_letter;
+  CLI::App* deadletter = app.add_subcommand(
+      "deadletter",
+      "The ClickHouse mode's dead letters (batches ClickHouse refused as invalid) in "
+      "DATA/deadletter: list them, or replay them to ClickHouse");
+  deadletter->require_subcommand(1);
+  CLI::App* dl_list = deadletter->add_subcommand("list", "One line per dead-letter file: table, "
+                                                         "rows, the server's error, file");
+  CLI::App* dl_replay = deadletter->add_subcommand(
+      "replay", "Send the rows of every dead-letter file (or of the FILEs named) to ClickHouse "
+                "and delete each file ClickHouse confirmed");
+  for (CLI::App* sub : {dl_list, dl_replay}) {
+    sub->add_option("--data", flags.data, "Data directory of the ClickHouse mode");
+    add_config(sub);
+  }
+  dl_replay->add_option("--clickhouse", flags.clickhouse,
+                        "The ClickHouse server (default: [clickhouse] url)");
+  dl_replay->add_option("FILE", dead_letter.files, "Dead-letter files to replay (default: all)");
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -368,6 +523,11 @@ int Main(int argc, char** argv) {
   if (serve->parsed()) return Serve(flags);
   if (migrate->parsed()) return Migrate(flags, migrations_dir);
   if (query->parsed()) return Query(flags, sql_text, q_sql->count() > 0);
+  if (doctor->parsed()) return Doctor(flags);
+  if (deadletter->parsed()) {
+    dead_letter.action = dl_list->parsed() ? "list" : "replay";
+    return DeadLetter(flags, dead_letter);
+  }
   return 2;
 }
 

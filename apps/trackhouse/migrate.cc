@@ -197,9 +197,12 @@ Result<MigrateReport> RunMigrations(SqlTarget* target, const std::string& dir, s
           "{{\"name\":{},\"checksum\":{},\"applied_at\":{}}}\n",
           kMigrationsTable, JsonString(f->name), JsonString(f->checksum),
           JsonString(NowDateTimeUtc()));
+      // Recorded once in its final store, so that a run right after sees it (ClickHouse mode).
+      target->set_wait_for_delivery(true);
+      Status recorded = RunOne(target, record);
+      target->set_wait_for_delivery(false);
       TH_RETURN_IF_ERROR(
-          RunOne(target, record)
-              .WithContext("migration " + f->name + " was applied but could not be recorded"));
+          recorded.WithContext("migration " + f->name + " was applied but could not be recorded"));
       ++report.applied;
       fmt::print(out, "applied {} ({} statement{})\n", f->name, statements,
                  statements == 1 ? "" : "s");

@@ -1,6 +1,9 @@
 // Migrations: `trackhouse migrate` applies the numbered .sql files of a folder (0001_init.sql,
 // 0002_buffer.sql, ...) once each, in numeric order, several statements per file, and records
-// each applied file (name, checksum, applied_at) in default.trackhouse_migrations. A second run
+// each applied file (name, checksum, applied_at) in default.trackhouse_migrations -- in the
+// store the target writes to: the embedded engine, or through a ClickHouse-mode server in
+// ClickHouse itself, where the DDL is adapted to the server (clickhouse/ddl.h) and the record is
+// inserted with wait_for_delivery=1 so that the next run sees it. A second run
 // applies nothing; a file edited after it was applied is an error naming the file and both
 // checksums (nothing is applied then).
 //

@@ -217,8 +217,14 @@ class RemoteTarget final : public SqlTarget {
   Status Close() override { return Status::OK(); }
   std::string Describe() const override { return "server " + client_.url(); }
 
+  void set_wait_for_delivery(bool wait) override {
+    if (wait || waited_) client_.SetParam("wait_for_delivery", wait ? "1" : "0");
+    waited_ |= wait;
+  }
+
  private:
   RemoteClient client_;
+  bool waited_ = false;  // wait_for_delivery was sent (and is now sent with every request)
 };
 
 }  // namespace

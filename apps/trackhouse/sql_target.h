@@ -42,6 +42,11 @@ class SqlTarget {
   // The format of results of statements that name no FORMAT. Default Pretty.
   void set_output_format(std::string format) { output_format_ = std::move(format); }
 
+  // Whether the INSERTs that follow wait until the rows are in their final store
+  // (wait_for_delivery=1: in ClickHouse mode, until ClickHouse confirmed them), so that a
+  // SELECT right after sees them. The embedded store has them once stored.
+  virtual void set_wait_for_delivery(bool wait) {}
+
  protected:
   std::string output_format_ = "Pretty";
 };
