@@ -22,6 +22,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   clang libclang-rt-14-dev
   clickhouse-server clickhouse-client curl python3
+  zookeeper  # ClickHouse's distributed DDL in the cluster tests (tests/clickhouse_cluster_test)
 )
 # Node.js and npm run tests/compat/node. A machine may have them from elsewhere already (a nodejs
 # package that bundles npm and conflicts with Debian's npm): apt is asked only for what is missing.
