@@ -15,6 +15,9 @@ namespace trackhouse::testing {
 
 bool ServerProcess::Start(const std::string& binary, const std::string& data_dir,
                           const std::vector<std::string>& extra, std::string* error) {
+  binary_ = binary;
+  data_dir_ = data_dir;
+  extra_ = extra;
   int pipefd[2];
   if (pipe(pipefd) != 0) return false;
   pid_ = fork();
@@ -34,7 +37,9 @@ bool ServerProcess::Start(const std::string& binary, const std::string& data_dir
   close(pipefd[1]);
   out_fd_ = pipefd[0];
   std::string out;
-  std::regex port_re(R"(127\.0\.0\.1:(\d+))");
+  // "trackhouse listening on http://127.0.0.1:PORT (...)": log lines may come before it, and
+  // may name other loopback ports (a ClickHouse server's).
+  std::regex port_re(R"(listening on https?://127\.0\.0\.1:(\d+))");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{out_fd_, POLLIN, 0};
@@ -44,16 +49,17 @@ bool ServerProcess::Start(const std::string& binary, const std::string& data_dir
       if (n <= 0) break;
       out.append(buf, static_cast<size_t>(n));
       std::smatch m;
-      size_t nl = out.find('\n');
+      size_t nl = out.rfind('\n');
       if (nl != std::string::npos) {
-        std::string first = out.substr(0, nl);
-        if (std::regex_search(first, m, port_re) && std::stoi(m[1]) != 0) {
+        std::string lines = out.substr(0, nl);
+        if (std::regex_search(lines, m, port_re) && std::stoi(m[1]) != 0) {
           port_ = static_cast<uint16_t>(std::stoi(m[1]));
           // Keep draining the child's output so it never blocks on a full pipe.
           int fd = out_fd_;
           {
             std::lock_guard lock(output_->mu);
-            output_->text = out;
+            output_->text += out;
+            output_->ended = false;
           }
           std::thread([fd, output = output_] {
             char b[4096];
@@ -81,6 +87,34 @@ bool ServerProcess::Start(const std::string& binary, const std::string& data_dir
   if (error) *error = out;
   Kill();
   return false;
+}
+
+bool ServerProcess::StartClickHouseMode(const std::string& binary, const std::string& data_dir,
+                                        const std::string& clickhouse_url,
+                                        const std::string& cluster,
+                                        const std::vector<std::string>& extra,
+                                        std::string* error) {
+  std::vector<std::string> args = {"--clickhouse", clickhouse_url};
+  if (!cluster.empty()) {
+    args.push_back("--clickhouse-cluster");
+    args.push_back(cluster);
+  }
+  args.insert(args.end(), extra.begin(), extra.end());
+  return Start(binary, data_dir, args, error);
+}
+
+bool ServerProcess::Restart(std::string* error) {
+  if (binary_.empty()) {
+    if (error) *error = "Restart() before Start()";
+    return false;
+  }
+  Kill();
+  // The last run's output ends with it (its reader thread is done before this run's starts).
+  WaitForOutputEnd(5000);
+  // Start() takes its arguments by reference: copies, since it assigns the members.
+  std::string binary = binary_, data_dir = data_dir_;
+  std::vector<std::string> extra = extra_;
+  return Start(binary, data_dir, extra, error);
 }
 
 int ServerProcess::Kill() {
@@ -117,6 +151,10 @@ bool ServerProcess::WaitForOutputEnd(int timeout_ms) {
   std::unique_lock lock(output_->mu);
   return output_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                               [&] { return output_->ended; });
+}
+
+std::string ClickHouseUrl(uint16_t http_port) {
+  return "http://127.0.0.1:" + std::to_string(http_port);
 }
 
 std::string MakeTempDir(const std::string& prefix) {

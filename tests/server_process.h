@@ -21,9 +21,17 @@ class ServerProcess {
   ~ServerProcess() { Kill(); }
 
   // Starts `binary serve --data dir --listen 127.0.0.1:0 [extra...]`; false on failure, with
-  // the output so far in *error.
+  // the output so far in *error. The port is read from the line saying "listening on".
   bool Start(const std::string& binary, const std::string& data_dir,
              const std::vector<std::string>& extra, std::string* error);
+  // The ClickHouse mode: Start() with `--clickhouse clickhouse_url` and, when cluster is not
+  // empty, `--clickhouse-cluster cluster`.
+  bool StartClickHouseMode(const std::string& binary, const std::string& data_dir,
+                           const std::string& clickhouse_url, const std::string& cluster,
+                           const std::vector<std::string>& extra, std::string* error);
+  // Starts the same command again (after Kill() or Terminate()), on the same data directory;
+  // it listens on a new port. The output of the earlier run is kept, this run's appended.
+  bool Restart(std::string* error);
   uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
   // SIGKILL and reap. Returns the wait status.
@@ -47,9 +55,15 @@ class ServerProcess {
 
   pid_t pid_ = -1;
   int out_fd_ = -1;
+  // The last Start()'s arguments, for Restart().
+  std::string binary_, data_dir_;
+  std::vector<std::string> extra_;
   uint16_t port_ = 0;
   std::shared_ptr<Output> output_ = std::make_shared<Output>();
 };
+
+// The --clickhouse URL of a ClickHouse server listening on 127.0.0.1:http_port.
+std::string ClickHouseUrl(uint16_t http_port);
 
 // A fresh temporary directory (removed by the caller).
 std::string MakeTempDir(const std::string& prefix);
