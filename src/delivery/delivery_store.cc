@@ -380,7 +380,8 @@ class DeliveryStoreImpl final : public DeliveryStore {
     uint64_t upto = 0;
     {
       std::lock_guard lock(mu_);
-      upto = max_registered_lsn_;
+      upto = std::max(registered_upto_,
+                      registered_beyond_.empty() ? 0 : *registered_beyond_.rbegin());
       flush_upto_ = std::max(flush_upto_, upto);
     }
     cv_.notify_all();
@@ -388,6 +389,15 @@ class DeliveryStoreImpl final : public DeliveryStore {
   }
 
   DeliveryReport Report() override;
+  // /ping, answered from a cache younger than kPingCacheMicros.
+  Status PingCached();
+  // The backlog, lag and dead-letter figures of a report (no request to ClickHouse).
+  void FillBacklog(DeliveryReport* r);
+  DeliveryReport Backlog() {
+    DeliveryReport r;
+    FillBacklog(&r);
+    return r;
+  }
   const clickhouse::Capabilities& capabilities() const override { return *caps_ptr_.load(); }
   const clickhouse::ClientOptions& clickhouse_options() const override {
     return options_.clickhouse;
@@ -426,8 +436,8 @@ class DeliveryStoreImpl final : public DeliveryStore {
                       const std::set<size_t>& skip_slices, uint32_t owned);
   // Every spool record up to the returned LSN is handled. mu_ held.
   uint64_t HandledUptoLocked() const {
-    if (!records_.empty()) return records_.begin()->first - 1;
-    return max_registered_lsn_;
+    if (!records_.empty()) return std::min(records_.begin()->first - 1, registered_upto_);
+    return registered_upto_;
   }
   // A slice of record `lsn` is finished; releases the record when it was its last one.
   void SliceDoneLocked(uint64_t lsn);
@@ -516,7 +526,12 @@ class DeliveryStoreImpl final : public DeliveryStore {
     int64_t accepted_micros = 0;
   };
   std::map<uint64_t, RecordState> records_;  // undelivered spool records by LSN
-  uint64_t max_registered_lsn_ = 0;
+  // Every spool LSN up to registered_upto_ is registered (in records_ or finished). Appends of
+  // different write groups may finish (run their callbacks) out of order; the LSNs registered
+  // beyond a gap wait in registered_beyond_. Nothing beyond registered_upto_ counts as handled,
+  // so a checkpoint never skips a record whose callback has not run yet.
+  uint64_t registered_upto_ = 0;
+  std::set<uint64_t> registered_beyond_;
   uint64_t flush_upto_ = 0;
   std::map<GroupKey, Group> groups_;
   std::map<TableKey, DestState> dests_;
@@ -744,7 +759,15 @@ Status DeliveryStoreImpl::InsertAsync(const storage::TableSchema& schema,
 
 void DeliveryStoreImpl::RegisterLocked(uint64_t lsn, const SpoolRecord& record, uint64_t bytes,
                                        const std::set<size_t>& skip_slices, uint32_t owned) {
-  max_registered_lsn_ = std::max(max_registered_lsn_, lsn);
+  if (lsn == registered_upto_ + 1) {
+    registered_upto_ = lsn;
+    while (!registered_beyond_.empty() && *registered_beyond_.begin() == registered_upto_ + 1) {
+      registered_upto_ = *registered_beyond_.begin();
+      registered_beyond_.erase(registered_beyond_.begin());
+    }
+  } else if (lsn > registered_upto_) {
+    registered_beyond_.insert(lsn);
+  }
   RecordState st;
   st.open_slices = owned;
   st.bytes = bytes;
@@ -1421,27 +1444,13 @@ void DeliveryStoreImpl::SenderLoop() {
 
 std::vector<storage::ReadinessCheck> DeliveryStoreImpl::CheckReadiness() {
   std::vector<storage::ReadinessCheck> out;
-  const int64_t now = clock_->MonotonicMicros();
-  Status ping;
-  bool cached = false;
-  {
-    std::lock_guard lock(mu_);
-    if (ping_checked_micros_ != 0 && now - ping_checked_micros_ < kPingCacheMicros) {
-      ping = ping_status_;
-      cached = true;
-    }
-  }
-  if (!cached) {
-    ping = query_client_.Ping();
-    std::lock_guard lock(mu_);
-    ping_status_ = ping;
-    ping_checked_micros_ = now;
-  }
+  const Status ping = PingCached();
   out.push_back({"clickhouse_reachable", ping.ok(),
                  ping.ok() ? options_.clickhouse.Endpoint() : ping.ToString()});
   Status health = spool_->health();
   out.push_back({"spool_writable", health.ok(), health.ok() ? "" : health.ToString()});
-  DeliveryReport r = Report();
+  DeliveryReport r;
+  FillBacklog(&r);
   std::lock_guard lock(mu_);
   const bool room = reserved_bytes_ < options_.spool_max_bytes;
   out.push_back({"spool_budget", room,
@@ -1457,21 +1466,36 @@ std::vector<storage::ReadinessCheck> DeliveryStoreImpl::CheckReadiness() {
   return out;
 }
 
-DeliveryReport DeliveryStoreImpl::Report() {
-  DeliveryReport r;
+Status DeliveryStoreImpl::PingCached() {
+  const int64_t now = clock_->MonotonicMicros();
   {
     std::lock_guard lock(mu_);
-    r.reachable = ping_checked_micros_ != 0 ? ping_status_.ok() : connected();
-    if (!ping_status_.ok() && ping_checked_micros_ != 0) {
-      r.reachability_error = ping_status_.ToString();
+    if (ping_checked_micros_ != 0 && now - ping_checked_micros_ < kPingCacheMicros) {
+      return ping_status_;
     }
   }
+  Status ping = query_client_.Ping();
+  std::lock_guard lock(mu_);
+  ping_status_ = ping;
+  ping_checked_micros_ = now;
+  return ping;
+}
+
+DeliveryReport DeliveryStoreImpl::Report() {
+  DeliveryReport r;
+  const Status ping = PingCached();
+  r.reachable = ping.ok();
+  if (!ping.ok()) r.reachability_error = ping.ToString();
   if (connected()) {
     r.server_version = capabilities().version.ToString();
     r.adaptations = capabilities().Adaptations();
-  } else if (r.reachability_error.empty()) {
-    r.reachability_error = "ClickHouse not reached yet";
   }
+  FillBacklog(&r);
+  return r;
+}
+
+void DeliveryStoreImpl::FillBacklog(DeliveryReport* out) {
+  DeliveryReport& r = *out;
   const int64_t now = clock_->NowMicros();
   std::lock_guard lock(mu_);
   std::map<TableKey, TableDelivery> tables;
@@ -1521,7 +1545,6 @@ DeliveryReport DeliveryStoreImpl::Report() {
     r.tables.push_back(t);
   }
   r.lag_micros = oldest == 0 ? 0 : std::max<int64_t>(0, now - oldest);
-  return r;
 }
 
 Status DeliveryStoreImpl::Open() {
@@ -1652,7 +1675,8 @@ Status DeliveryStoreImpl::Open() {
         "{}: the spool starts at LSN {} but records from LSN {} are still needed", spool_dir,
         sr.oldest_lsn, from));
   }
-  max_registered_lsn_ = std::max(max_registered_lsn_, sr.next_lsn - 1);
+  registered_upto_ = std::max(registered_upto_, sr.next_lsn - 1);
+  registered_beyond_.clear();
   // Open batches, rebuilt from their spool records in LSN order, resolved first by the sender.
   for (auto& [id, slices] : open_slices) {
     const BatchRecord& rec = batches[id].first;
@@ -1715,20 +1739,20 @@ Status DeliveryStoreImpl::Open() {
 
   collectors_.push_back(metrics::RegisterCollectedGauge(
       "trackhouse_delivery_backlog_rows", "Rows accepted and not yet confirmed by ClickHouse",
-      {}, [this] { return std::vector<metrics::Sample>{{{}, static_cast<int64_t>(Report().backlog_rows)}}; }));
+      {}, [this] { return std::vector<metrics::Sample>{{{}, static_cast<int64_t>(Backlog().backlog_rows)}}; }));
   collectors_.push_back(metrics::RegisterCollectedGauge(
       "trackhouse_delivery_backlog_bytes",
       "Spool bytes of rows not yet confirmed by ClickHouse (bounded by spool_max_bytes)", {},
-      [this] { return std::vector<metrics::Sample>{{{}, static_cast<int64_t>(Report().backlog_bytes)}}; }));
+      [this] { return std::vector<metrics::Sample>{{{}, static_cast<int64_t>(Backlog().backlog_bytes)}}; }));
   collectors_.push_back(metrics::RegisterCollectedGauge(
       "trackhouse_delivery_lag_milliseconds",
       "Age of the oldest row not yet confirmed by ClickHouse (0 when none)", {},
-      [this] { return std::vector<metrics::Sample>{{{}, Report().lag_micros / 1000}}; }));
+      [this] { return std::vector<metrics::Sample>{{{}, Backlog().lag_micros / 1000}}; }));
   collectors_.push_back(metrics::RegisterCollectedGauge(
       "trackhouse_delivery_dead_letter_files", "Dead-letter files in DATA/deadletter, by table",
       {"table"}, [this] {
         std::vector<metrics::Sample> out;
-        for (const auto& t : Report().tables) {
+        for (const auto& t : Backlog().tables) {
           if (t.dead_letters > 0) {
             out.push_back({{QualifiedName(t.database, t.table)}, static_cast<int64_t>(t.dead_letters)});
           }

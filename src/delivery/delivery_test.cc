@@ -212,7 +212,11 @@ TEST_F(DeliveryTest, SpooledRowsSurviveAClickHouseOutageAndAStoreRestart) {
     ASSERT_TRUE(store->Insert(**schema, Rows(**schema, 10, 25, true)).ok());
     auto waited = store->WaitForDelivery(UINT64_MAX, 300);
     EXPECT_EQ(waited.code(), StatusCode::kTimeout);
-    EXPECT_EQ(store->Report().backlog_rows, 25u);
+    DeliveryReport report = store->Report();
+    EXPECT_EQ(report.backlog_rows, 25u);
+    EXPECT_FALSE(report.reachable);
+    EXPECT_GT(report.lag_micros, 0);
+    EXPECT_EQ(metrics::ValueOf("trackhouse_delivery_backlog_rows"), 25);
     std::vector<storage::ReadinessCheck> checks = store->CheckReadiness();
     ASSERT_FALSE(checks.empty());
     EXPECT_EQ(checks[0].name, "clickhouse_reachable");
