@@ -533,8 +533,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // sends what the socket did not take (with `stream`, unless null). False if the connection
   // must close: the answer said so, could not be sent, or never came.
   bool AwaitDeferredAnswer(TimedFdStream* stream);
-  // Arms the keep-alive timer of a waiting connection.
-  void ArmIdleTimer();
+  // Arms the keep-alive timer to fire `after` from now (strand only).
+  void ArmIdleTimer(SteadyClock::duration after);
   // On the strand, when the connection has bytes to read: serves what it can here
   // (ServeInline), and hands the connection to a worker (Dispatch) for the rest.
   void OnReadable();
@@ -580,6 +580,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::string remote_;
   bool waiting_ = false;  // strand only
+  // Strand only: the idle timer has a wait pending; when the connection last started waiting.
+  bool timer_armed_ = false;
+  SteadyClock::time_point idle_since_;
   std::mutex fd_mu_;
   bool closed_ = false;  // GUARDED_BY(fd_mu_)
   std::mutex answer_mu_;
@@ -692,12 +695,15 @@ void Connection::StartWait() {
     return;
   }
   waiting_ = true;
+  idle_since_ = SteadyClock::now();
+  // The idle timer is armed once and checks, when it fires, how long the connection has been
+  // waiting: re-arming it for each request would cost a timer update per request.
+  if (!timer_armed_)
+    ArmIdleTimer(std::chrono::milliseconds(server_->options.keep_alive_timeout_ms));
   auto self = shared_from_this();
-  ArmIdleTimer();
   socket_.async_wait(tcp::socket::wait_read, [self](const beast::error_code& ec) {
     if (!self->waiting_) return;  // closed by the idle timer or Stop()
     self->waiting_ = false;
-    self->idle_timer_.cancel();
     if (ec) {
       self->Close();
       return;
@@ -706,15 +712,24 @@ void Connection::StartWait() {
   });
 }
 
-void Connection::ArmIdleTimer() {
+void Connection::ArmIdleTimer(SteadyClock::duration after) {
+  timer_armed_ = true;
   auto self = shared_from_this();
-  idle_timer_.expires_after(std::chrono::milliseconds(server_->options.keep_alive_timeout_ms));
+  idle_timer_.expires_after(after);
   idle_timer_.async_wait([self](const beast::error_code& ec) {
+    self->timer_armed_ = false;
+    // Cancelled (closed), or a request is in service: the next wait arms the timer again.
     if (ec || !self->waiting_) return;
+    const auto timeout = std::chrono::milliseconds(self->server_->options.keep_alive_timeout_ms);
+    const auto idle = SteadyClock::now() - self->idle_since_;
+    if (idle < timeout) {
+      self->ArmIdleTimer(timeout - idle);
+      return;
+    }
     if (self->AnswerPending()) {
       // The answer to a request served on the strand waits for a (slow) log sync: the
       // connection is not idle.
-      self->ArmIdleTimer();
+      self->ArmIdleTimer(timeout);
       return;
     }
     self->waiting_ = false;
@@ -1168,6 +1183,9 @@ void Connection::Close() {
       socket_.close(ec);
     }
   }
+  // The idle timer's pending wait holds the connection: end it now rather than at its expiry.
+  auto self = shared_from_this();
+  asio::post(socket_.get_executor(), [self] { self->idle_timer_.cancel(); });
   server_->Unregister(id_);
 }
 

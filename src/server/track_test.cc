@@ -47,8 +47,8 @@ class TrackTest : public ServerFixture {
  protected:
   void SetUp() override {}  // each test starts the server with its own options
 
-  void Start(TrackOptions track = TrackOptions(), AccessOptions access = AccessOptions()) {
-    ServerOptions options;
+  void Start(TrackOptions track = TrackOptions(), AccessOptions access = AccessOptions(),
+             ServerOptions options = ServerOptions()) {
     options.track = std::move(track);
     options.access = std::move(access);
     StartAll(options, &forward_);
@@ -179,6 +179,25 @@ TEST_F(TrackTest, SmallRequestsAreServedInlineAndFollowTheTableDefinition) {
   }
   EXPECT_EQ(source_of,
             (std::map<int64_t, std::string>{{1, "web"}, {2, "app"}, {3, "web"}, {5, "web"}}));
+}
+
+// The keep-alive timeout counts from a connection's last request, also when its requests are
+// served inline.
+TEST_F(TrackTest, AConnectionIsClosedAfterKeepAliveTimeoutOfIdlenessNotOfAge) {
+  ServerOptions options;
+  options.keep_alive_timeout_ms = 1000;
+  Start(TrackOptions(), AccessOptions(), options);
+  Client c(port_);
+  const std::string row = R"({"entityType":"Model","entityId":1})";
+  ASSERT_EQ(c.Request("POST", "/track/events", row).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  ASSERT_EQ(c.Request("POST", "/track/events", row).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  // 1.2 s after the first request, 0.6 s after the last: still open.
+  Response third = c.Request("POST", "/track/events", row);
+  EXPECT_EQ(third.status, 200) << third.body;
+  EXPECT_TRUE(c.Closed(5000));
+  EXPECT_EQ(CountRows("events"), 3u);
 }
 
 // Requests the io thread does not serve itself (a body that comes after its header, a body
