@@ -39,6 +39,7 @@
 #include "delivery/deadletter.h"
 #include "delivery/delivery.h"
 #include "delivery/records.h"
+#include "delivery/schema_cache.h"
 #include "eval/expression.h"
 #include "idempotency/idempotency.h"
 #include "log/log.h"
@@ -418,7 +419,10 @@ class DeliveryStoreImpl final : public DeliveryStore {
   // Schemas.
   Result<TableInfoPtr> Lookup(const std::string& database, const std::string& table,
                               bool refresh);
-  Result<TableInfoPtr> FetchInfo(const std::string& database, const std::string& table);
+  Result<RemoteDefinition> FetchDefinition(const std::string& database, const std::string& table);
+  TableInfoPtr BuildInfo(const RemoteDefinition& def);
+  // Writes saved_definitions_ to DATA/schemas (temporary file, synced, renamed).
+  void SaveSchemaCacheLocked();
   void ForgetSchemas() {
     std::lock_guard lock(schema_mu_);
     schemas_.clear();
@@ -509,6 +513,9 @@ class DeliveryStoreImpl final : public DeliveryStore {
 
   std::mutex schema_mu_;
   std::map<TableKey, TableInfoPtr> schemas_;
+  // Encoded RemoteDefinitions, as in DATA/schemas: the fallback while ClickHouse is unreachable.
+  std::map<TableKey, std::string> saved_definitions_;
+  std::string schema_cache_path_;
 
   std::unique_ptr<log::LogWriter> spool_;
   std::unique_ptr<log::LogWriter> journal_;
@@ -548,35 +555,56 @@ class DeliveryStoreImpl final : public DeliveryStore {
   std::vector<metrics::CollectorHandle> collectors_;
 };
 
-Result<TableInfoPtr> DeliveryStoreImpl::FetchInfo(const std::string& database,
-                                                  const std::string& table) {
-  TH_ASSIGN_OR_RETURN(clickhouse::RemoteTable remote,
-                      clickhouse::FetchTableSchema(query_client_, database, table));
-  auto info = std::make_shared<TableInfo>();
-  info->schema = std::make_shared<const storage::TableSchema>(remote.schema);
-  info->engine = remote.engine;
-  info->dest_database = database;
-  info->dest_table = table;
-  info->dest_engine = remote.engine;
-  std::vector<storage::ColumnDef> dest_columns = remote.schema.columns;
-  const bool sharded = remote.engine.distributed && !options_.cluster.empty();
-  if (remote.engine.buffer || sharded) {
-    // Rows for a Buffer go straight to its destination: a Buffer loses them if ClickHouse dies.
-    // Rows for a Distributed table go straight to one shard's local table per batch: the
-    // Distributed table would forward them later, from its own queue.
-    const std::string& db =
-        sharded ? remote.engine.remote_database : remote.engine.buffer_database;
-    info->dest_database = db.empty() ? database : db;
-    info->dest_table = sharded ? remote.engine.remote_table : remote.engine.buffer_table;
-    if (sharded) info->dest_cluster = remote.engine.cluster;
-    auto dest = clickhouse::FetchTableSchema(query_client_, info->dest_database, info->dest_table);
+// The definitions of the table, of where its rows go, and the shard weights, as ClickHouse
+// has them now.
+Result<RemoteDefinition> DeliveryStoreImpl::FetchDefinition(const std::string& database,
+                                                             const std::string& table) {
+  RemoteDefinition def;
+  TH_ASSIGN_OR_RETURN(def.table, clickhouse::FetchTableSchema(query_client_, database, table));
+  const clickhouse::EngineInfo& engine = def.table.engine;
+  const bool sharded = engine.distributed && !options_.cluster.empty();
+  if (engine.buffer || sharded) {
+    const std::string& db = sharded ? engine.remote_database : engine.buffer_database;
+    auto dest = clickhouse::FetchTableSchema(
+        query_client_, db.empty() ? database : db,
+        sharded ? engine.remote_table : engine.buffer_table);
     if (!dest.ok()) {
       return dest.status().WithContext(
           fmt::format("the {} of {} table {}", sharded ? "local table" : "destination",
-                      remote.engine.name, QualifiedName(database, table)));
+                      engine.name, QualifiedName(database, table)));
     }
-    info->dest_engine = dest->engine;
-    dest_columns = dest->schema.columns;
+    def.dest = std::move(dest).value();
+  }
+  if (sharded) {
+    TH_ASSIGN_OR_RETURN(auto rows, QueryRows(query_client_,
+                                             "SELECT shard_weight FROM system.clusters WHERE "
+                                             "cluster = " +
+                                                 QuoteString(engine.cluster) +
+                                                 " AND replica_num = 1 ORDER BY shard_num"));
+    for (const auto& r : rows) def.shard_weights.push_back(std::stoull(r.at(0)));
+  }
+  return def;
+}
+
+TableInfoPtr DeliveryStoreImpl::BuildInfo(const RemoteDefinition& def) {
+  const clickhouse::RemoteTable& remote = def.table;
+  auto info = std::make_shared<TableInfo>();
+  info->schema = std::make_shared<const storage::TableSchema>(remote.schema);
+  info->engine = remote.engine;
+  info->dest_database = remote.schema.database;
+  info->dest_table = remote.schema.name;
+  info->dest_engine = remote.engine;
+  std::vector<storage::ColumnDef> dest_columns = remote.schema.columns;
+  const bool sharded = remote.engine.distributed && !options_.cluster.empty();
+  if (def.dest) {
+    // Rows for a Buffer go straight to its destination: a Buffer loses them if ClickHouse dies.
+    // Rows for a Distributed table go straight to one shard's local table per batch: the
+    // Distributed table would forward them later, from its own queue.
+    info->dest_database = def.dest->schema.database;
+    info->dest_table = def.dest->schema.name;
+    if (sharded) info->dest_cluster = remote.engine.cluster;
+    info->dest_engine = def.dest->engine;
+    dest_columns = def.dest->schema.columns;
   }
   if (sharded) {
     std::string key = remote.engine.sharding_key;
@@ -586,14 +614,8 @@ Result<TableInfoPtr> DeliveryStoreImpl::FetchInfo(const std::string& database,
       if (c.name == key) col = &c;
     }
     if (col != nullptr && col->type->is_integer() && !col->type->is_signed()) {
-      TH_ASSIGN_OR_RETURN(auto rows, QueryRows(query_client_,
-                                               "SELECT shard_weight FROM system.clusters WHERE "
-                                               "cluster = " +
-                                                   QuoteString(info->dest_cluster) +
-                                                   " AND replica_num = 1 ORDER BY shard_num"));
-      for (size_t shard = 0; shard < rows.size(); ++shard) {
-        const uint64_t weight = std::stoull(rows[shard].at(0));
-        for (uint64_t w = 0; w < weight; ++w) {
+      for (size_t shard = 0; shard < def.shard_weights.size(); ++shard) {
+        for (uint64_t w = 0; w < def.shard_weights[shard]; ++w) {
           info->shard_of_slot.push_back(static_cast<uint32_t>(shard));
         }
       }
@@ -605,7 +627,8 @@ Result<TableInfoPtr> DeliveryStoreImpl::FetchInfo(const std::string& database,
     for (const auto& c : dest_columns) inputs.push_back({c.name, c.type});
     auto expr = sql::ParseExpression(info->dest_engine.partition_key);
     Result<std::unique_ptr<eval::CompiledExpr>> compiled =
-        expr.ok() ? eval::Compile(**expr, inputs) : Result<std::unique_ptr<eval::CompiledExpr>>(expr.status());
+        expr.ok() ? eval::Compile(**expr, inputs)
+                  : Result<std::unique_ptr<eval::CompiledExpr>>(expr.status());
     if (compiled.ok()) {
       info->partition_expr = std::move(compiled).value();
     } else {
@@ -615,7 +638,7 @@ Result<TableInfoPtr> DeliveryStoreImpl::FetchInfo(const std::string& database,
                      {"error", compiled.status().message()}});
     }
   }
-  return TableInfoPtr(std::move(info));
+  return info;
 }
 
 Result<TableInfoPtr> DeliveryStoreImpl::Lookup(const std::string& database,
@@ -626,10 +649,43 @@ Result<TableInfoPtr> DeliveryStoreImpl::Lookup(const std::string& database,
     auto it = schemas_.find(key);
     if (it != schemas_.end()) return it->second;
   }
-  TH_ASSIGN_OR_RETURN(TableInfoPtr info, FetchInfo(database, table));
+  auto def = FetchDefinition(database, table);
   std::lock_guard lock(schema_mu_);
+  if (!def.ok()) {
+    auto saved = saved_definitions_.find(key);
+    if (!RetryForDelivery(def.status()) || saved == saved_definitions_.end()) {
+      return def.status();
+    }
+    // ClickHouse cannot be asked: the definition it last gave (DATA/schemas) takes the rows.
+    auto decoded = DecodeRemoteDefinition(saved->second, schema_cache_path_);
+    if (!decoded.ok()) return def.status();
+    auto it = schemas_.find(key);
+    if (it != schemas_.end()) return it->second;
+    logging::Warn("delivery_schema_from_cache", {{"table", QualifiedName(database, table)},
+                                                 {"error", def.status().ToString()}});
+    TableInfoPtr info = BuildInfo(*decoded);
+    schemas_[key] = info;
+    return info;
+  }
+  TableInfoPtr info = BuildInfo(*def);
   schemas_[key] = info;
+  std::string encoded;
+  EncodeRemoteDefinition(*def, &encoded);
+  std::string& saved = saved_definitions_[key];
+  if (saved != encoded) {
+    saved = std::move(encoded);
+    SaveSchemaCacheLocked();
+  }
   return info;
+}
+
+void DeliveryStoreImpl::SaveSchemaCacheLocked() {
+  std::vector<std::string> entries;
+  for (const auto& [k, e] : saved_definitions_) entries.push_back(e);
+  const std::string tmp = schema_cache_path_ + ".tmp";
+  Status s = env_->WriteStringToFileSync(tmp, EncodeSchemaFile(entries));
+  if (s.ok()) s = env_->RenameFile(tmp, schema_cache_path_);
+  if (!s.ok()) logging::Warn("delivery_schema_cache_write_failed", {{"error", s.ToString()}});
 }
 
 Result<std::vector<SpoolSlice>> DeliveryStoreImpl::Split(const TableInfo& info,
@@ -1555,6 +1611,24 @@ Status DeliveryStoreImpl::Open() {
   for (const auto& d : {options_.data_dir, spool_dir, journal_dir, keys_dir,
                         options_.data_dir + "/deadletter"}) {
     TH_RETURN_IF_ERROR(env_->CreateDirs(d));
+  }
+  schema_cache_path_ = options_.data_dir + "/schemas";
+  if (env_->FileExists(schema_cache_path_)) {
+    std::string data;
+    Status s = env_->ReadFileToString(schema_cache_path_, &data);
+    auto entries = s.ok() ? DecodeSchemaFile(data, schema_cache_path_)
+                          : Result<std::vector<std::string>>(s);
+    if (!entries.ok()) {
+      // A cache only: ClickHouse has the definitions.
+      logging::Warn("delivery_schema_cache_unreadable", {{"error", entries.status().ToString()}});
+    } else {
+      for (auto& e : *entries) {
+        auto def = DecodeRemoteDefinition(e, schema_cache_path_);
+        if (!def.ok()) continue;
+        saved_definitions_[TableKey(def->table.schema.database, def->table.schema.name)] =
+            std::move(e);
+      }
+    }
   }
   node_id_ = options_.node_id;
   if (node_id_.empty()) {

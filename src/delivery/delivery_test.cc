@@ -223,13 +223,25 @@ TEST_F(DeliveryTest, SpooledRowsSurviveAClickHouseOutageAndAStoreRestart) {
     EXPECT_FALSE(checks[0].ok);
     ASSERT_TRUE(store->Stop().ok());
   }
+  {
+    // Restarted while ClickHouse is still down: the table's definition comes from the schema
+    // cache (DATA/schemas), and rows are accepted.
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->Report().backlog_rows, 25u);
+    auto schema = store->GetTable("default", "d_outage");
+    ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+    ASSERT_TRUE(store->Insert(**schema, Rows(**schema, 35, 5, true)).ok());
+    EXPECT_EQ(store->GetTable("default", "d_unknown").status().code(), StatusCode::kUnavailable);
+    ASSERT_TRUE(store->Stop().ok());
+  }
   ASSERT_TRUE(server_->Start(dir_, &error_)) << error_;
   EXPECT_EQ(Query("SELECT count() FROM d_outage"), "10");
   auto store = Open();  // the server's new port
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->Report().backlog_rows, 25u);
+  EXPECT_EQ(store->Report().backlog_rows, 30u);
   ASSERT_TRUE(store->FlushAll().ok());
-  EXPECT_EQ(Query("SELECT count(), uniqExact(id) FROM d_outage"), "35\t35");
+  EXPECT_EQ(Query("SELECT count(), uniqExact(id) FROM d_outage"), "40\t40");
   ASSERT_TRUE(store->Stop().ok());
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "delivery/deadletter.h"
+#include "delivery/schema_cache.h"
 #include "env/mem_env.h"
 #include "types/column.h"
 #include "types/data_type.h"
@@ -131,6 +132,46 @@ TEST(DeadLetterTest, FileRoundTripsAndEveryFlippedByteIsDetected) {
     std::string bad = data;
     bad[i] ^= 0x20;
     EXPECT_FALSE(DecodeDeadLetter(bad, "f").ok()) << i;
+  }
+}
+
+TEST(SchemaCacheTest, DefinitionsRoundTripAndDamageIsDetected) {
+  RemoteDefinition def;
+  def.table.schema.database = "default";
+  def.table.schema.name = "events_buffer";
+  def.table.schema.engine = "Buffer";
+  def.table.schema.columns.push_back(
+      {"id", types::ParseDataType("UInt64").value(), storage::DefaultKind::kNone, ""});
+  def.table.schema.columns.push_back({"at", types::ParseDataType("DateTime").value(),
+                                      storage::DefaultKind::kDefault, "now()"});
+  def.table.engine.name = "Buffer";
+  def.table.engine.buffer = true;
+  def.table.engine.buffer_table = "events";
+  def.dest.emplace();
+  def.dest->schema.database = "default";
+  def.dest->schema.name = "events";
+  def.dest->schema.columns = def.table.schema.columns;
+  def.dest->engine.name = "MergeTree";
+  def.dest->engine.partition_key = "toYYYYMM(at)";
+  def.shard_weights = {1, 2};
+  std::string entry;
+  EncodeRemoteDefinition(def, &entry);
+  auto d = DecodeRemoteDefinition(entry, "cache");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->table.schema.columns[1].default_expr, "now()");
+  EXPECT_EQ(d->table.schema.columns[1].type->name(), "DateTime");
+  EXPECT_TRUE(d->table.engine.buffer);
+  ASSERT_TRUE(d->dest.has_value());
+  EXPECT_EQ(d->dest->engine.partition_key, "toYYYYMM(at)");
+  EXPECT_EQ(d->shard_weights, (std::vector<uint64_t>{1, 2}));
+  std::string file = EncodeSchemaFile({entry, entry});
+  auto entries = DecodeSchemaFile(file, "schemas");
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(entries->size(), 2u);
+  for (size_t i = 0; i < file.size(); ++i) {
+    std::string bad = file;
+    bad[i] ^= 0x01;
+    EXPECT_FALSE(DecodeSchemaFile(bad, "schemas").ok()) << i;
   }
 }
 
