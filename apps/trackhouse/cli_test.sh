@@ -385,6 +385,13 @@ if [[ -x /usr/sbin/clickhouse-server ]] || command -v clickhouse-server >/dev/nu
       out="$(curl -sS --data-binary "SELECT count() FROM entityMetricEvents WHERE metricType = {t:String}" \
         "$SERVER_URL/?param_t=x%27%20OR%201%3D1%20--")"
       check "a hostile parameter stays a value" test "$out" = "0"
+      out="$(curl -sS --data-binary "SELECT count() FROM entityMetricEvents AS e INNER JOIN (SELECT toInt32(7) AS entityId) AS k USING entityId FORMAT TSV" "$SERVER_URL/")"
+      check "a read trackhouse's parser refuses (JOIN) passes through" test "$out" = "2"
+      out="$(curl -sS --data-binary "SELECT 1 FROM entityMetricEvents AS e INNER JOIN (SELECT toInt32(7) AS entityId) AS k USING entityId FORMAT JSONEachRow" \
+        -D "$WORK/headers" "$SERVER_URL/")"
+      check "an unparsed read keeps its FORMAT" grep -qi "X-ClickHouse-Format: JSONEachRow" "$WORK/headers"
+      out="$(curl -sS --data-binary "SELECT 1 FROM system.one ARRAY JOIN [1] AS x; INSERT INTO t VALUES (1)" "$SERVER_URL/")"
+      check "an unparsed read runs read-only (or not at all)" bash -c '! grep -q "^1$" <<<"$1"' _ "$out"
       out="$(curl -sS "$SERVER_URL/?query=SELECT%20*%20FROM%20nowhere")"
       check "ClickHouse's errors keep their code" contains "$out" "Code: 60."
       out="$(curl -sS -D "$WORK/headers" "$SERVER_URL/?query=SELECT%20entityId%20FROM%20entityMetricEvents%20ORDER%20BY%20entityId%20LIMIT%201%20FORMAT%20JSONEachRow")"

@@ -30,9 +30,12 @@ namespace trackhouse::app {
 // The report of `store` as the JSON object of GET /doctor.
 std::string DoctorJson(delivery::DeliveryStore& store, const std::string& cluster);
 
-// Reads, SHOW, ... pass through to ClickHouse; GET /doctor reports `store`. Does not own the
-// store, which must outlive it.
-class ClickHouseModeHandler final : public query::QueryHandler, public server::DoctorSource {
+// Reads, SHOW, ... pass through to ClickHouse, also reads trackhouse's parser refuses (JOIN, ...:
+// ClickHouse parses them); GET /doctor reports `store`. Does not own the store, which must
+// outlive it.
+class ClickHouseModeHandler final : public query::QueryHandler,
+                                    public server::DoctorSource,
+                                    public server::UnparsedReadHandler {
  public:
   ClickHouseModeHandler(delivery::DeliveryStore* store, std::string cluster);
 

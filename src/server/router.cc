@@ -17,6 +17,7 @@
 #include "server/http_error.h"
 #include "server/http_metrics.h"
 #include "server/version.h"
+#include "sql/lexer.h"
 #include "sql/parser.h"
 
 namespace trackhouse::server {
@@ -473,6 +474,26 @@ HttpResponse Router::HandleDoctor() {
   return r;
 }
 
+sql::StatementPtr Router::UnparsedRead(std::string_view text) const {
+  if (dynamic_cast<const UnparsedReadHandler*>(query_handler_) == nullptr) return nullptr;
+  sql::Lexer lexer(text);
+  sql::Token first = lexer.Next();
+  static constexpr std::string_view kReads[] = {"SELECT", "WITH",   "SHOW",   "DESCRIBE",
+                                                "DESC",   "EXISTS", "EXPLAIN"};
+  bool read = false;
+  for (std::string_view word : kReads) read |= first.IsKeyword(word);
+  if (!read) return nullptr;
+  auto stmt = std::make_unique<sql::SelectStmt>();
+  // The result format: the last `FORMAT name` of the text, as ClickHouse takes it.
+  sql::Token prev = first;
+  for (sql::Token t = lexer.Next(); !t.Is(sql::TokenKind::kEnd) && !t.Is(sql::TokenKind::kError);
+       t = lexer.Next()) {
+    if (prev.IsKeyword("FORMAT") && t.Is(sql::TokenKind::kBareWord)) stmt->format = t.text;
+    prev = t;
+  }
+  return stmt;
+}
+
 HttpResponse Router::HandleHealth() {
   int64_t uptime_s = (clock_->MonotonicMicros() - start_micros_) / 1000000;
   auto dbs = storage_->ListDatabases();
@@ -723,7 +744,10 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* ra
   }
 
   auto parsed = sql::ParseStatement(text);
-  if (!parsed.ok()) {
+  // A read trackhouse cannot parse, for a query handler that runs such text itself.
+  sql::StatementPtr unparsed_read;
+  if (!parsed.ok() && body_done) unparsed_read = UnparsedRead(text);
+  if (!parsed.ok() && unparsed_read == nullptr) {
     if (!body_done) {
       return fail(Status::InvalidArgument(
           fmt::format("{} (only the first max_query_size = {} bytes of the query are parsed)",
@@ -732,7 +756,7 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* ra
     }
     return fail(parsed.status());
   }
-  const sql::Statement& stmt = **parsed;
+  const sql::Statement& stmt = unparsed_read != nullptr ? *unparsed_read : **parsed;
   if (Status st = Authorize(stmt, ctx); !st.ok()) return fail(st);
 
   if (const auto* insert = stmt.As<sql::InsertStmt>();
@@ -855,7 +879,8 @@ HttpResponse Router::HandleClickHouse(const HttpRequest& request, BodyReader* ra
   if (const std::string* f = request.Param("default_format"); f != nullptr && !f->empty()) {
     qr.default_format = *f;
   }
-  qr.readonly = ctx.readonly > 0;
+  // An unparsed read runs read-only whatever the request: its kind was only guessed.
+  qr.readonly = ctx.readonly > 0 || unparsed_read != nullptr;
   qr.now_micros = clock_->NowMicros();
   auto result = query_handler_->Execute(qr);
   if (!result.ok()) return fail(result.status());

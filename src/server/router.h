@@ -80,6 +80,15 @@ class DoctorSource {
   virtual std::string DoctorJson() = 0;
 };
 
+// Implemented by a query handler that runs statement text itself (the ClickHouse mode's
+// pass-through): a read that trackhouse's parser refuses (JOIN, window functions, ...) -- a
+// statement starting with SELECT, WITH, SHOW, DESCRIBE, DESC, EXISTS or EXPLAIN -- is then
+// handed to it as an unparsed SELECT (no query, the text's last FORMAT) to run read-only.
+class UnparsedReadHandler {
+ public:
+  virtual ~UnparsedReadHandler() = default;
+};
+
 class Router final : public HttpHandler {
  public:
   Router(RouterOptions options, storage::Storage* storage, query::QueryHandler* query_handler);
@@ -92,6 +101,9 @@ class Router final : public HttpHandler {
   HttpResponse HandleHealth();
   HttpResponse HandleReady();
   HttpResponse HandleDoctor();
+  // The stand-in statement of a read the parser refused, when the query handler is an
+  // UnparsedReadHandler; nullptr otherwise.
+  sql::StatementPtr UnparsedRead(std::string_view text) const;
   HttpResponse HandleTrack(const HttpRequest& request, BodyReader* body);
   // With keys configured: the key a /track or /metrics request presents, or the refusal
   // (401 without a known key, 429 over its rate limit).
