@@ -289,6 +289,12 @@ role = "admin"
 EOF
 if start_server "$WORK/data_open" --config "$WORK/keys.toml" --listen 0.0.0.0:0; then
   ok "serve with keys listens on 0.0.0.0"
+  port="${SERVER_URL##*:}"
+  "$BIN" doctor --url "http://127.0.0.1:$port" >/dev/null 2>"$WORK/doctor.err"
+  check "doctor without a key is refused when keys are configured" test $? -eq 1
+  check "doctor says why" grep -q "HTTP 401" "$WORK/doctor.err"
+  out="$("$BIN" doctor --url "http://127.0.0.1:$port" --key cli-test-admin-key-0123456789 2>&1)"
+  check "doctor with the admin key" contains "$out" "mode:           embedded"
   if stop_server; then ok "serve with keys stops"; else bad "serve with keys stops"; fi
 else
   bad "serve with keys listens on 0.0.0.0"
