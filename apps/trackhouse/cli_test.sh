@@ -421,6 +421,11 @@ if [[ -x /usr/sbin/clickhouse-server ]] || command -v clickhouse-server >/dev/nu
         "$SERVER_URL/track/entityMetricEvents?wait_for_delivery=1&wait_for_delivery_timeout_ms=300")"
       check "/track with ClickHouse down answers 202" grep -q "202 Accepted" "$WORK/headers"
       check "/track with ClickHouse down says pending" grep -qi "X-Trackhouse-Delivery: pending" "$WORK/headers"
+      out="$(printf '{"entityType":"Model","entityId":10,"userId":5,"metricType":"View","metricValue":1,"createdAt":"2026-01-05 00:00:00"}\n' |
+        curl -sS --data-binary @- \
+          "$SERVER_URL/?wait_for_delivery=1&wait_for_delivery_timeout_ms=300&query=INSERT%20INTO%20entityMetricEvents%20FORMAT%20JSONEachRow")"
+      check "INSERT with ClickHouse down: TIMEOUT_EXCEEDED" contains "$out" "Code: 159."
+      check "INSERT with ClickHouse down: the rows are stored" contains "$out" "rows are stored and will be delivered"
       out="$("$BIN" doctor --url "$SERVER_URL" 2>&1)"
       check "doctor exits 1 when ClickHouse is down" test $? -eq 1
       check "doctor says ClickHouse is not reachable" contains "$out" "NOT reachable"
