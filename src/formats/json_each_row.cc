@@ -264,7 +264,13 @@ Status JsonRowsParser::ParseRow(const char* p, size_t len, size_t capacity) {
   const uint64_t index = rows_seen_++;
   od::document doc;
   Status st;
-  if (auto e = parser_.iterate(p, len, capacity).get(doc)) {
+  // Small rows (the usual: a /track event) go through one parser per thread, whose buffers
+  // outlive the request, instead of allocating this parser's buffers for every request; the
+  // document never leaves this call. Large rows use the parser's own (freed with it).
+  static constexpr size_t kSharedParserRowBytes = 64 * 1024;
+  thread_local od::parser shared_parser;
+  od::parser& parser = len <= kSharedParserRowBytes ? shared_parser : parser_;
+  if (auto e = parser.iterate(p, len, capacity).get(doc)) {
     st = BadSyntax(MalformedJsonText(e));
   } else {
     st = compact_ ? ParseArrayRow(doc) : ParseObjectRow(doc);
