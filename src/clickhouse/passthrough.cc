@@ -63,7 +63,10 @@ PassthroughQueryHandler::~PassthroughQueryHandler() = default;
 Status PassthroughQueryHandler::Prepare(const query::QueryRequest& request,
                                         const Capabilities& capabilities, std::string* sql,
                                         RequestOptions* options) {
+  // Settings apply in order, and none may follow a readonly=1: the server's required settings
+  // come first (unless the request sets them itself), then the request's, then readonly=2.
   Settings params;
+  Settings given;
   bool has_readonly = false;
   for (const auto& [name, value] : request.settings) {
     if (name.size() > kParamPrefix.size() && name.starts_with(kParamPrefix)) {
@@ -72,14 +75,15 @@ Status PassthroughQueryHandler::Prepare(const query::QueryRequest& request,
     }
     if (IsTransportSetting(name)) continue;
     if (name == "readonly") has_readonly = true;
-    options->settings.emplace_back(name, value);
+    given.emplace_back(name, value);
   }
-  if (request.readonly && !has_readonly) options->settings.emplace_back("readonly", "2");
   for (const auto& s : capabilities.RequiredSettings()) {
-    bool given = false;
-    for (const auto& [name, value] : options->settings) given |= name == s.first;
-    if (!given) options->settings.push_back(s);
+    bool set = false;
+    for (const auto& g : given) set |= g.first == s.first;
+    if (!set) options->settings.push_back(s);
   }
+  options->settings.insert(options->settings.end(), given.begin(), given.end());
+  if (request.readonly && !has_readonly) options->settings.emplace_back("readonly", "2");
   if (capabilities.http_query_parameters) {
     options->params = std::move(params);
     *sql = std::string(request.sql);

@@ -39,7 +39,7 @@ TEST(PassthroughPrepareTest, BindsParametersForOldServersAndPassesThemToNewOnes)
   EXPECT_EQ(text, "SELECT 7, 'a\\'b'");
   EXPECT_TRUE(options.params.empty());
   EXPECT_EQ(options.settings,
-            (Settings{{"max_threads", "2"}, {"allow_experimental_low_cardinality_type", "1"}}));
+            (Settings{{"allow_experimental_low_cardinality_type", "1"}, {"max_threads", "2"}}));
 
     text.clear();
   options = {};
@@ -60,17 +60,18 @@ TEST(PassthroughPrepareTest, ReadonlyTransportSettingsDatabaseAndFormat) {
   RequestOptions options;
   ASSERT_TRUE(PassthroughQueryHandler::Prepare(request, Caps(false), &text, &options).ok());
   EXPECT_EQ(options.settings,
-            (Settings{{"readonly", "2"}, {"allow_experimental_low_cardinality_type", "1"}}));
+            (Settings{{"allow_experimental_low_cardinality_type", "1"}, {"readonly", "2"}}));
   EXPECT_EQ(options.database, "metrics");
   EXPECT_EQ(options.query_id, "q-1");
   EXPECT_EQ(options.format, "JSONEachRow");
 
-  // A readonly level the request names itself is kept.
+  // A readonly level the request names itself is kept, after the required settings (none may
+  // follow readonly=1).
   request.settings = {{"readonly", "1"}};
   options = {};
   ASSERT_TRUE(PassthroughQueryHandler::Prepare(request, Caps(false), &text, &options).ok());
-  EXPECT_EQ(options.settings[0], (std::pair<std::string, std::string>{"readonly", "1"}));
-  EXPECT_EQ(options.settings.size(), 2u);
+  EXPECT_EQ(options.settings,
+            (Settings{{"allow_experimental_low_cardinality_type", "1"}, {"readonly", "1"}}));
 }
 
 class PassthroughServerTest : public ClickHouseSuite {
@@ -190,6 +191,15 @@ TEST_F(PassthroughServerTest, ShowDescribeExistsAndSystemTables) {
                     "AND name = 'events'");
   ASSERT_TRUE(system.ok()) << system.status().ToString();
   EXPECT_EQ(system->body, "events\n");
+}
+
+TEST_F(PassthroughServerTest, ReadonlyOneFromTheRequestStillReads) {
+  auto r = Run("SELECT count() FROM events", {{"readonly", "1"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "3\n");
+  auto refused = Run("INSERT INTO copies SELECT 8, 'y'", {{"readonly", "1"}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().clickhouse_code(), ch::kReadonly);
 }
 
 TEST_F(PassthroughServerTest, ReadonlyRequestsCannotWrite) {
