@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "clickhouse/test_server.h"
 #include "clickhouse/ttl.h"
@@ -297,6 +299,33 @@ TEST_F(DdlServerTest, TtlEnforcerDropsWhollyExpiredPartitions) {
       "SELECT argMax(ttl, version) FROM default.trackhouse_ttl WHERE table = 'ttl_events'");
   ASSERT_TRUE(recorded.ok());
   EXPECT_EQ(*recorded, "\n");
+}
+
+TEST_F(DdlServerTest, TtlEnforcerRunsRoundsInTheBackgroundUntilStopped) {
+  Client client(Options());
+  auto caps = DetectCapabilities(client);
+  ASSERT_TRUE(caps.ok());
+  ASSERT_TRUE(Run(client, *caps,
+                  "CREATE TABLE ttl_background (id UInt32, created_at DateTime) ENGINE = "
+                  "MergeTree PARTITION BY toYYYYMM(created_at) ORDER BY id TTL created_at + "
+                  "INTERVAL 1 DAY")
+                  .ok());
+  ASSERT_TRUE(client.Query("INSERT INTO ttl_background VALUES (1, '2021-03-04 05:06:07')").ok());
+  TtlEnforcerOptions options;
+  options.client = Options();
+  options.interval = std::chrono::milliseconds(20);
+  TtlEnforcer enforcer(options);
+  enforcer.Start();
+  std::string count;
+  for (int i = 0; i < 500 && count != "0\n"; ++i) {  // up to 10 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto r = client.Query("SELECT count() FROM ttl_background");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    count = *r;
+  }
+  enforcer.Stop();
+  EXPECT_EQ(count, "0\n");
+  enforcer.Stop();  // idempotent
 }
 
 }  // namespace
