@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -62,6 +63,9 @@ struct DeliveryOptions {
   // Segment size of the spool and journal logs (log::LogOptions::segment_bytes): delivered
   // records go when their whole segment is delivered.
   uint64_t log_segment_bytes = 64ull << 20;
+  // Tests only: called on the sender thread right before a batch's INSERT is sent, with the
+  // batch's query id (to freeze or kill ClickHouse at that moment). Empty: nothing.
+  std::function<void(const std::string& query_id)> before_send;
   // This node's name in trackhouse_writers (the one-writer claim); empty: host name + data dir.
   std::string node_id;
 };

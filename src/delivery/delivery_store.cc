@@ -386,7 +386,7 @@ class DeliveryStoreImpl final : public DeliveryStore {
       flush_upto_ = std::max(flush_upto_, upto);
     }
     cv_.notify_all();
-    return WaitForDelivery(upto, 10 * 60 * 1000);
+    return WaitForDelivery(upto, 2 * 60 * 1000);
   }
 
   DeliveryReport Report() override;
@@ -1245,6 +1245,7 @@ void DeliveryStoreImpl::SendInFlight(const TableKey& key) {
   target.database = rec.database;
   target.table = rec.table;
   if (FailPointHit("delivery_before_send")) ::raise(SIGKILL);
+  if (options_.before_send) options_.before_send(rec.query_id);
   Status s = SendClient(rec.shard).InsertBlock(target, *block, req);
   if (FailPointHit("delivery_after_send")) ::raise(SIGKILL);
   if (s.ok()) {

@@ -12,9 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "clickhouse/test_server.h"
@@ -207,7 +209,7 @@ TEST_F(DeliveryTest, SpooledRowsSurviveAClickHouseOutageAndAStoreRestart) {
     ASSERT_TRUE(schema.ok());
     ASSERT_TRUE(store->Insert(**schema, Rows(**schema, 0, 10, true)).ok());
     ASSERT_TRUE(store->FlushAll().ok());
-    server_->Stop();
+    server_->Kill();
     // Accepted while ClickHouse is down (the schema is cached), then the store stops.
     ASSERT_TRUE(store->Insert(**schema, Rows(**schema, 10, 25, true)).ok());
     auto waited = store->WaitForDelivery(UINT64_MAX, 300);
@@ -235,13 +237,78 @@ TEST_F(DeliveryTest, SpooledRowsSurviveAClickHouseOutageAndAStoreRestart) {
     EXPECT_EQ(store->GetTable("default", "d_unknown").status().code(), StatusCode::kUnavailable);
     ASSERT_TRUE(store->Stop().ok());
   }
-  ASSERT_TRUE(server_->Start(dir_, &error_)) << error_;
+  ASSERT_TRUE(server_->Restart(&error_)) << error_;
   EXPECT_EQ(Query("SELECT count() FROM d_outage"), "10");
-  auto store = Open();  // the server's new port
+  auto store = Open();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->Report().backlog_rows, 30u);
   ASSERT_TRUE(store->FlushAll().ok());
   EXPECT_EQ(Query("SELECT count(), uniqExact(id) FROM d_outage"), "40\t40");
+  ASSERT_TRUE(store->Stop().ok());
+}
+
+TEST_F(DeliveryTest, ClickHouseKilledAndRestartedUnderARunningStore) {
+  CreateEvents("d_killed");
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  auto schema = store->GetTable("default", "d_killed");
+  ASSERT_TRUE(schema.ok());
+  ASSERT_TRUE(store->Insert(**schema, Rows(**schema, 0, 20, true)).ok());
+  ASSERT_TRUE(store->FlushAll().ok());
+  server_->Kill();
+  const int64_t retries_before = metrics::ValueOf("trackhouse_delivery_retries_total");
+  ASSERT_TRUE(store->Insert(**schema, Rows(**schema, 20, 30, true)).ok());
+  // The flush meets a dead ClickHouse and backs off until it is back.
+  Status flushed;
+  std::thread flush([&] { flushed = store->FlushAll(); });
+  while (metrics::ValueOf("trackhouse_delivery_retries_total") == retries_before) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(server_->Restart(&error_)) << error_;  // same ports, same data
+  flush.join();
+  ASSERT_TRUE(flushed.ok()) << flushed.ToString();
+  EXPECT_EQ(Query("SELECT count(), uniqExact(id) FROM d_killed"), "50\t50");
+  ASSERT_TRUE(store->Stop().ok());
+}
+
+// ClickHouse stops answering (SIGSTOP) while a batch is sent: the send times out with an unknown
+// outcome; once ClickHouse answers again the batch is resolved (the INSERT killed or finished,
+// then its block number decides) and its rows are in the table once.
+TEST_F(DeliveryTest, SendTimingOutOnAFrozenClickHouseIsResolvedExactlyOnce) {
+  CreateEvents("d_frozen");
+  DeliveryOptions o = StoreOptions(data_, Options());
+  o.clickhouse.request_timeout = std::chrono::milliseconds(1000);
+  // Freezes ClickHouse right before the second batch's INSERT, and thaws it 2.5 s later.
+  std::atomic<int> sends{0};
+  std::thread resume;
+  o.before_send = [&](const std::string&) {
+    if (++sends != 2) return;
+    server_->Pause();
+    resume = std::thread([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+      server_->Resume();
+    });
+  };
+  auto store = Open(o);
+  ASSERT_NE(store, nullptr);
+  auto schema = store->GetTable("default", "d_frozen");
+  ASSERT_TRUE(schema.ok());
+  ASSERT_TRUE(store->Insert(**schema, Rows(**schema, 0, 10, false)).ok());
+  ASSERT_TRUE(store->FlushAll().ok());  // the mechanism and the claim are settled
+  const int64_t unknown_before =
+      metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total", {{"result", "delivered"}}) +
+      metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total", {{"result", "resent"}});
+  ASSERT_TRUE(store->Insert(**schema, Rows(**schema, 10, 40, false)).ok());
+  Status flushed = store->FlushAll();
+  ASSERT_TRUE(resume.joinable());
+  resume.join();
+  ASSERT_TRUE(flushed.ok()) << flushed.ToString();
+  EXPECT_EQ(Query("SELECT count(), uniqExact(id) FROM d_frozen"), "50\t50");
+  EXPECT_EQ(metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total",
+                             {{"result", "delivered"}}) +
+                metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total",
+                                 {{"result", "resent"}}),
+            unknown_before + 1);
   ASSERT_TRUE(store->Stop().ok());
 }
 
