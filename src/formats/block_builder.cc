@@ -99,6 +99,7 @@ void BlockBuilder::StartBlock() {
   rows_ = 0;
   next_byte_check_ = 1;
   block_first_row_ = total_rows_;
+  block_started_ = true;
 }
 
 Status BlockBuilder::WriteConverted(size_t i, const types::Value& v) {
@@ -179,8 +180,10 @@ void BlockBuilder::FinishRow() {
 }
 
 void BlockBuilder::AbortRow() {
-  for (auto& c : columns_) {
-    if (c->size() > rows_) c->Truncate(rows_);
+  if (block_started_) {
+    for (auto& c : columns_) {
+      if (c->size() > rows_) c->Truncate(rows_);
+    }
   }
   ++stamp_;  // forget what the aborted row wrote
 }
@@ -219,7 +222,14 @@ void BlockBuilder::CutBlock() {
   RowsCounter().Add(static_cast<int64_t>(rows_));
   BlocksCounter().Add(1);
   ready_.push_back(std::move(out));
-  StartBlock();
+  // The next block starts with its first row (BeginRow). Until then the writers point at no
+  // column, and a block holds no row.
+  for (ColumnWriter& w : writers_) {
+    w.data = nullptr;
+    w.nullable = nullptr;
+  }
+  rows_ = 0;
+  block_started_ = false;
 }
 
 ParsedBlock BlockBuilder::TakeBlock() {

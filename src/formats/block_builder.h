@@ -63,7 +63,10 @@ class BlockBuilder {
   bool is_string_like(size_t i) const { return writers_[i].type->is_string_like(); }
 
   // ---- one row ----
-  void BeginRow() { ++stamp_; }
+  void BeginRow() {
+    if (!block_started_) StartBlock();
+    ++stamp_;
+  }
   // Whether column i already has a value in the current row.
   bool IsSet(size_t i) const { return set_[i] == stamp_; }
 
@@ -149,6 +152,9 @@ class BlockBuilder {
   std::vector<types::ColumnPtr> columns_;
   std::vector<ColumnWriter> writers_;
   std::vector<std::vector<uint8_t>> omitted_;
+  // The current block's columns exist: a block is started by the first row after a cut, so
+  // that the last cut of an input (often its only one) leaves no empty block behind.
+  bool block_started_ = false;
   size_t rows_ = 0;             // complete rows in the current block
   size_t next_byte_check_ = 1;  // rows_ at which to estimate the block's bytes next
   uint64_t block_first_row_ = 0;
