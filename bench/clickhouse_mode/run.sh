@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# The ClickHouse-mode benchmark of docs/BENCHMARKS.md (issue 5), end to end, on this machine:
+#   1. builds trackhouse and track_bench in the Release tree (build-bench/);
+#   2. starts Debian's clickhouse-server on free loopback ports in a temporary directory;
+#   3. baseline: the generator posts NDJSON batches straight into ClickHouse
+#      (INSERT ... FORMAT JSONEachRow into the guide's MergeTree table) for the step's duration;
+#   4. starts `trackhouse serve --clickhouse` in front of the same server (default durability:
+#      every acknowledged batch fdatasync'ed in the spool), creates the same table through it,
+#      and posts the same batches to /track for the same duration, while sampling trackhouse's
+#      delivery lag (the age of the oldest row not yet confirmed by ClickHouse) every 100 ms;
+#   5. waits until ClickHouse holds every acknowledged row, checks that it holds no more, and
+#      reports the end-to-end rate: acknowledged rows / (load time + time to drain the spool);
+#   6. prints one JSON line per step (also in $OUT/results.jsonl).
+# Generator, trackhouse and ClickHouse share the machine's two cores.
+#
+# usage: bench/clickhouse_mode/run.sh
+# environment: SECONDS_PER_STEP (20), ROWS_PER_REQUEST (10000), CONNECTIONS (4), SKIP_BUILD=1,
+#              BUILD (build-bench; a tree already configured when SKIP_BUILD=1),
+#              JOBS (2), OUT (build-bench/clickhouse-mode-results)
+set -euo pipefail
+export LC_ALL=C
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+BUILD="${BUILD:-$ROOT/build-bench}"
+STEP="${SECONDS_PER_STEP:-20}"
+ROWS="${ROWS_PER_REQUEST:-10000}"
+CONNECTIONS="${CONNECTIONS:-4}"
+JOBS="${JOBS:-2}"
+OUT="${OUT:-$BUILD/clickhouse-mode-results}"
+
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  ninja -C "$BUILD" -j"$JOBS" trackhouse track_bench
+fi
+TRACKHOUSE="$BUILD/trackhouse"
+GEN="$BUILD/bench/track_bench"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+RESULTS="$OUT/results.jsonl"
+
+# shellcheck source=bench/clickhouse_server.sh
+source "$ROOT/bench/clickhouse_server.sh"
+WORK="$(mktemp -d /tmp/trackhouse-chmode.XXXXXX)"
+TH_PID=""
+SAMPLER_PID=""
+cleanup() {
+  [[ -n "$SAMPLER_PID" ]] && kill "$SAMPLER_PID" 2>/dev/null || true
+  bench_stop_pid "$TH_PID"
+  ch_stop
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now_s() { python3 -c 'import time; print(f"{time.monotonic():.3f}")'; }
+urlq() { python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
+
+echo "== machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+mkdir -p "$WORK/clickhouse"
+ch_start "$WORK/clickhouse"
+CH_VERSION="$(ch_q 'SELECT version()')"
+
+# The guide's table as ClickHouse 18.16 takes it (no DateTime64 before 20.1), for the baseline.
+ch_q "CREATE TABLE entityMetricEvents_direct (entityType LowCardinality(String), entityId Int32,
+  userId Int32, metricType LowCardinality(String), metricValue Int32,
+  createdAt DateTime DEFAULT now())
+  ENGINE = MergeTree() ORDER BY (entityType, entityId, createdAt)"
+
+echo "== ClickHouse $CH_VERSION: $ROWS-row JSONEachRow INSERTs, $CONNECTIONS connections, ${STEP}s"
+"$GEN" --name clickhouse-jsoneachrow --port "$CH_HTTP_PORT" --seconds "$STEP" \
+  --connections "$CONNECTIONS" --rows "$ROWS" --mode max \
+  --target "/?$CH_SETTINGS&query=$(urlq 'INSERT INTO entityMetricEvents_direct FORMAT JSONEachRow')" |
+  tee -a "$RESULTS"
+ch_q "OPTIMIZE TABLE entityMetricEvents_direct FINAL" >/dev/null
+
+TH_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$TRACKHOUSE" serve --data "$WORK/trackhouse" --listen "127.0.0.1:$TH_PORT" \
+  --clickhouse "http://127.0.0.1:$CH_HTTP_PORT/default" >"$WORK/trackhouse.log" 2>&1 &
+TH_PID=$!
+for i in $(seq 1 300); do
+  curl -sf "http://127.0.0.1:$TH_PORT/ping" >/dev/null 2>&1 && break
+  if ! kill -0 "$TH_PID" 2>/dev/null || [[ $i -eq 300 ]]; then
+    echo "trackhouse serve did not start" >&2
+    tail -n 20 "$WORK/trackhouse.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+th_q() { curl -sS --fail-with-body "http://127.0.0.1:$TH_PORT/" --data-binary "$1"; }
+# The guide's DDL verbatim: trackhouse adapts DateTime64 for 18.16 and passes it through.
+th_q "CREATE TABLE entityMetricEvents (entityType LowCardinality(String), entityId Int32,
+  userId Int32, metricType LowCardinality(String), metricValue Int32,
+  createdAt DateTime64(3) DEFAULT now64())
+  ENGINE = MergeTree() ORDER BY (entityType, entityId, createdAt)"
+
+# Delivery lag sampler: trackhouse_delivery_lag_milliseconds every 100 ms until killed.
+(
+  while true; do
+    curl -sS "http://127.0.0.1:$TH_PORT/metrics" 2>/dev/null |
+      awk '$1 == "trackhouse_delivery_lag_milliseconds" { print $2 / 1000 }'
+    sleep 0.1
+  done
+) >"$WORK/lag.txt" &
+SAMPLER_PID=$!
+
+echo "== trackhouse --clickhouse: $ROWS-row NDJSON batches to /track, $CONNECTIONS connections, ${STEP}s"
+t0="$(now_s)"
+line="$("$GEN" --name trackhouse-clickhouse-mode --port "$TH_PORT" --seconds "$STEP" \
+  --connections "$CONNECTIONS" --rows "$ROWS" --mode max --target /track/entityMetricEvents)"
+t_load="$(now_s)"
+echo "$line" | tee -a "$RESULTS"
+acked="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["rows_acknowledged"])' "$line")"
+count=0
+for _ in $(seq 1 1200); do
+  count="$(ch_q 'SELECT count() FROM entityMetricEvents')"
+  [[ "$count" -ge "$acked" ]] && break
+  sleep 0.1
+done
+t_done="$(now_s)"
+kill "$SAMPLER_PID" 2>/dev/null || true
+wait "$SAMPLER_PID" 2>/dev/null || true
+SAMPLER_PID=""
+parts="$(ch_q "SELECT count() FROM system.parts WHERE table = 'entityMetricEvents' AND active")"
+python3 - "$acked" "$count" "$t0" "$t_load" "$t_done" "$WORK/lag.txt" "$parts" <<'PY' | tee -a "$RESULTS"
+import json, sys
+acked, count = int(sys.argv[1]), int(sys.argv[2])
+t0, t_load, t_done = map(float, sys.argv[3:6])
+lags = sorted(float(x) for x in open(sys.argv[6]).read().split() if x)
+def pct(p):
+    return lags[min(len(lags) - 1, int(p * len(lags)))] if lags else None
+print(json.dumps({
+    "bench": "clickhouse_mode_end_to_end",
+    "rows_acknowledged": acked,
+    "rows_in_clickhouse": count,
+    "exactly_once": acked == count,
+    "load_s": round(t_load - t0, 3),
+    "drain_s": round(t_done - t_load, 3),
+    "end_to_end_rows_per_s": round(acked / (t_done - t0)),
+    "lag_samples": len(lags),
+    "lag_p50_s": pct(0.50), "lag_p99_s": pct(0.99), "lag_max_s": lags[-1] if lags else None,
+    "active_parts_after": int(sys.argv[7]),
+}))
+PY
+[[ "$count" -eq "$acked" ]] || { echo "ClickHouse holds $count rows, $acked were acknowledged" >&2; exit 1; }
+echo "== results in $RESULTS"
