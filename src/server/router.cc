@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "common/metrics.h"
 #include "formats/output_format.h"
@@ -395,19 +396,53 @@ HttpResponse Router::HandleTrack(const HttpRequest& request, BodyReader* body) {
   }
   if (!*wait) return track_.Handle(request, body, table, actor);
   // wait_for_delivery=1: stored through an LSN capture by a handler of this request's own,
-  // answering on this thread, then answered once delivered (200, X-Trackhouse-Delivery:
+  // committing on this thread, then answered once delivered (200, X-Trackhouse-Delivery:
   // delivered) or when the wait ends without (202, pending: the rows stay stored and are
-  // delivered later). Idempotency-Keys still hold: the store refuses a key stored twice.
+  // delivered later). Idempotency-Keys still hold: the store refuses a key stored twice. A
+  // replayed answer (nothing stored now) is sent as it is.
   HttpRequest waiting = request;
   waiting.responder = nullptr;
   LsnCapture capture(storage_);
   TrackHandler handler(options_.track, &capture, clock_);
   HttpResponse r = handler.Handle(waiting, body, table, actor);
   if (r.status != 200 || capture.lsn() == 0) return r;
-  Status delivered = storage_->WaitForDelivery(capture.lsn(), **wait);
-  r.headers.emplace_back("X-Trackhouse-Delivery", delivered.ok() ? "delivered" : "pending");
-  if (!delivered.ok()) r.status = 202;
-  return r;
+  if (request.responder == nullptr) {
+    MarkDelivery(storage_->WaitForDelivery(capture.lsn(), **wait), &r);
+    return r;
+  }
+  // The wait may be long: it happens on a thread of its own, which answers through the
+  // responder, so that neither a worker nor an io thread (small /track requests are served
+  // on one) is held.
+  StartDeliveryWait(request.responder, std::move(r), capture.lsn(), **wait);
+  HttpResponse deferred;
+  deferred.deferred = true;
+  return deferred;
+}
+
+void Router::MarkDelivery(const Status& delivered, HttpResponse* r) {
+  r->headers.emplace_back("X-Trackhouse-Delivery", delivered.ok() ? "delivered" : "pending");
+  if (!delivered.ok()) r->status = 202;
+}
+
+void Router::StartDeliveryWait(std::shared_ptr<Responder> responder, HttpResponse r, uint64_t lsn,
+                               int64_t timeout_ms) {
+  {
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    ++waiters_;
+  }
+  std::thread([this, responder = std::move(responder), r = std::move(r), lsn,
+               timeout_ms]() mutable {
+    MarkDelivery(storage_->WaitForDelivery(lsn, timeout_ms), &r);
+    responder->Respond(std::move(r));
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    if (--waiters_ == 0) waiters_cv_.notify_all();
+  }).detach();
+}
+
+Router::~Router() {
+  // Waits for delivery are bounded by their timeouts.
+  std::unique_lock<std::mutex> lock(waiters_mu_);
+  waiters_cv_.wait(lock, [this] { return waiters_ == 0; });
 }
 
 Result<const ApiKey*> Router::CheckKey(std::string_view presented, HttpResponse* refusal) {

@@ -27,11 +27,15 @@
 // or the query handler.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/thread_annotations.h"
 #include "ingest/ingest.h"
 #include "query/query.h"
 #include "query/settings.h"
@@ -92,6 +96,9 @@ class UnparsedReadHandler {
 class Router final : public HttpHandler {
  public:
   Router(RouterOptions options, storage::Storage* storage, query::QueryHandler* query_handler);
+  // Waits for the answers of wait_for_delivery requests still waiting (each bounded by its
+  // timeout).
+  ~Router() override;
 
   HttpResponse Handle(const HttpRequest& request, BodyReader* body) override;
 
@@ -105,6 +112,12 @@ class Router final : public HttpHandler {
   // UnparsedReadHandler; nullptr otherwise.
   sql::StatementPtr UnparsedRead(std::string_view text) const;
   HttpResponse HandleTrack(const HttpRequest& request, BodyReader* body);
+  // wait_for_delivery on /track: `r` with X-Trackhouse-Delivery, 202 when not delivered.
+  static void MarkDelivery(const Status& delivered, HttpResponse* r);
+  // Waits on a thread of its own until the rows up to `lsn` are delivered (or timeout_ms
+  // passed), then answers `r` through `responder`.
+  void StartDeliveryWait(std::shared_ptr<Responder> responder, HttpResponse r, uint64_t lsn,
+                         int64_t timeout_ms);
   // With keys configured: the key a /track or /metrics request presents, or the refusal
   // (401 without a known key, 429 over its rate limit).
   Result<const ApiKey*> CheckKey(std::string_view presented, HttpResponse* refusal);
@@ -126,6 +139,10 @@ class Router final : public HttpHandler {
   SessionStore sessions_;
   const AccessControl access_;
   TrackHandler track_;
+  // wait_for_delivery threads still running (~Router waits for them).
+  std::mutex waiters_mu_;
+  std::condition_variable waiters_cv_;
+  int waiters_ GUARDED_BY(waiters_mu_) = 0;
 };
 
 // A random (version 4) UUID in its text form, for query ids.
