@@ -86,7 +86,13 @@ std::string DoctorJson(delivery::DeliveryStore& store, const std::string& cluste
   report.reachable = ping.ok();
   if (!ping.ok()) report.reachability_error = ping.message();
   std::vector<std::string> adaptations = report.adaptations;
-  if (adaptations.empty()) adaptations = store.capabilities().Adaptations();
+  if (report.server_version.empty() && store.capabilities().version.major != 0) {
+    report.server_version = store.capabilities().version.ToString();
+  }
+  // The server's own, once its version is known (not before ClickHouse was first reached).
+  if (adaptations.empty() && store.capabilities().version.major != 0) {
+    adaptations = store.capabilities().Adaptations();
+  }
   std::string out = fmt::format("{{\"mode\":\"clickhouse\",\"version\":{},", Json(server::kVersion));
   out += fmt::format(
       "\"clickhouse\":{{\"url\":{},\"cluster\":{},\"reachable\":{},\"error\":{},"
