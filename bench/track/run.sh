@@ -92,13 +92,23 @@ CH_INSERT="/?query=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quo
 CH_BUFFER="/?query=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))' \
   'INSERT INTO entityMetricEvents_buffer FORMAT JSONEachRow')"
 
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # user + system, clock ticks
 echo "== trackhouse: single events, closed loop, $CONNECTIONS connections"
 syncs0="$(th_metric trackhouse_log_syncs_total)"
 records0="$(th_metric trackhouse_log_records_total)"
+cpu0="$(cpu_ticks "$TH_PID")"
 line="$(run trackhouse "$TH_PORT" "$TRACK" --mode max --connections "$CONNECTIONS")"
+cpu1="$(cpu_ticks "$TH_PID")"
 syncs1="$(th_metric trackhouse_log_syncs_total)"
 records1="$(th_metric trackhouse_log_records_total)"
 echo "{\"bench\":\"track_syncs\",\"server\":\"trackhouse\",\"syncs\":$((syncs1 - syncs0)),\"records\":$((records1 - records0))}" | tee -a "$RESULTS"
+# The server's CPU time per request of the closed-loop step (the generator's is not in it).
+python3 -c 'import json,sys
+line, ticks, hz = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+print(json.dumps({"bench": "track_cpu", "server": "trackhouse", "cpu_seconds": ticks / hz,
+                  "cpu_us_per_request": round(ticks / hz * 1e6 / max(1, line["requests"]), 1)},
+                 separators=(",", ":")))' "$line" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" |
+  tee -a "$RESULTS"
 max_rps="$(python3 -c 'import json,sys; print(int(json.loads(sys.argv[1])["requests_per_s"]))' "$line")"
 half=$((max_rps / 2))
 echo "== trackhouse: single events at a fixed $half requests/s (half the closed-loop rate)"
