@@ -227,6 +227,8 @@ struct Routing {
   bool claim_ok = false;
   std::string claim_error;
   int64_t claim_checked_micros = 0;  // monotonic
+  // Stage tables left behind (a CREATE that arrived after its fence) were dropped.
+  bool stages_cleaned = false;
 };
 
 struct DestState {
@@ -479,6 +481,26 @@ class DeliveryStoreImpl final : public DeliveryStore {
   void SendInFlight(const TableKey& key);
   // Resolves dest's in-flight batch whose outcome is unknown.
   void Resolve(const TableKey& key);
+  // Retries the DROP of stage tables whose drop failed after their batch was delivered.
+  void DropLeftoverStages() {
+    std::vector<std::pair<std::string, std::string>> stages;
+    {
+      std::lock_guard lock(mu_);
+      stages.swap(stages_to_drop_);
+    }
+    for (auto& [shard, stage] : stages) {
+      if (!CheckClient(shard).Query("DROP TABLE IF EXISTS " + stage).ok()) {
+        std::lock_guard lock(mu_);
+        stages_to_drop_.emplace_back(shard, stage);
+      }
+    }
+  }
+  // The block-number protocol's send: the batch into a stage table of its own, then its parts
+  // into the table with ATTACH PARTITION ... FROM, then the stage dropped.
+  // Drops the stage tables of table `key` (none of its batches is in flight).
+  void DropStages(clickhouse::Client& client, const TableKey& key);
+  void SendStaged(const TableKey& key, const BatchRecord& rec, const types::Block& block,
+                  clickhouse::RequestOptions req);
   void Finish(const TableKey& key, BatchOutcome outcome);
   void DeadLetterBatch(const TableKey& key, const Status& error);
   void Backoff(const TableKey& key, const Status& error);
@@ -505,6 +527,8 @@ class DeliveryStoreImpl final : public DeliveryStore {
   // Sender only: clients of other shards, by "host:port"; shard lists by cluster.
   std::map<std::string, std::unique_ptr<clickhouse::Client>> shard_clients_;
   std::map<std::string, std::vector<std::string>> shards_;
+  // Stage tables (shard, quoted name) of delivered batches whose DROP failed; retried.
+  std::vector<std::pair<std::string, std::string>> stages_to_drop_;
 
   std::mutex caps_mu_;
   const clickhouse::Capabilities unknown_caps_;
@@ -921,6 +945,7 @@ Status DeliveryStoreImpl::ChooseMechanism(const TableKey& key, Routing* routing)
                  ? "plain MergeTree without non_replicated_deduplication_window"
                  : "the server has no insert_deduplication_token (before 22.2)";
   } else {
+    m = Mechanism::kAtLeastOnce;
     reason = "engine " + engine.name +
              " has no parts or block numbers: a batch with an unknown outcome is resent, so "
              "delivery is at-least-once";
@@ -1241,11 +1266,12 @@ void DeliveryStoreImpl::SendInFlight(const TableKey& key) {
     if (RetryForDelivery(valid)) return Backoff(key, valid);
     return DeadLetterBatch(key, valid);
   }
+  if (FailPointHit("delivery_before_send")) ::raise(SIGKILL);
+  if (options_.before_send) options_.before_send(rec.query_id);
+  if (rec.mechanism == Mechanism::kBlockNumber) return SendStaged(key, rec, *block, req);
   clickhouse::InsertTarget target;
   target.database = rec.database;
   target.table = rec.table;
-  if (FailPointHit("delivery_before_send")) ::raise(SIGKILL);
-  if (options_.before_send) options_.before_send(rec.query_id);
   Status s = SendClient(rec.shard).InsertBlock(target, *block, req);
   if (FailPointHit("delivery_after_send")) ::raise(SIGKILL);
   if (s.ok()) {
@@ -1261,6 +1287,98 @@ void DeliveryStoreImpl::SendInFlight(const TableKey& key) {
     return;
   }
   DeadLetterBatch(key, s);
+}
+
+std::string StageTable(const BatchRecord& rec) {
+  // Unique per batch (never reused), and recognizable in SHOW TABLES.
+  std::string name = fmt::format("_trackhouse_stage_{}_{}", rec.id, rec.table);
+  if (name.size() > 180) name.resize(180);
+  return name;
+}
+
+void DeliveryStoreImpl::DropStages(clickhouse::Client& client, const TableKey& key) {
+  auto rows = QueryRows(client, "SELECT name FROM system.tables WHERE database = " +
+                                    QuoteString(key.first) +
+                                    " AND name LIKE '%trackhouse%stage%'");
+  if (!rows.ok()) return;
+  const std::string prefix = "_trackhouse_stage_", suffix = "_" + key.second;
+  for (const auto& r : *rows) {
+    const std::string& name = r.at(0);
+    if (name.size() <= prefix.size() + suffix.size() ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    const std::string id = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    if (id.find_first_not_of("0123456789") != std::string::npos) continue;
+    Status s = client.Query("DROP TABLE IF EXISTS " + QuoteIdentifier(key.first) + "." +
+                            QuoteIdentifier(name)).status();
+    logging::Info("delivery_stage_left_over", {{"table", QualifiedName(key.first, name)},
+                                               {"dropped", s.ok()}});
+  }
+}
+
+void DeliveryStoreImpl::SendStaged(const TableKey& key, const BatchRecord& rec,
+                                   const types::Block& block, clickhouse::RequestOptions req) {
+  clickhouse::Client& client = SendClient(rec.shard);
+  const std::string table = QuoteIdentifier(rec.database) + "." + QuoteIdentifier(rec.table);
+  const std::string stage_name = StageTable(rec);
+  const std::string stage = QuoteIdentifier(rec.database) + "." + QuoteIdentifier(stage_name);
+  clickhouse::RequestOptions ddl;
+  ddl.settings = capabilities().RequiredSettings();
+  // Any failure from here on leaves the batch's fate to Resolve, which fences the stage first.
+  auto unknown = [&](const Status& error) {
+    {
+      std::lock_guard lock(mu_);
+      dests_[key].inflight->unknown = true;
+    }
+    Backoff(key, error);
+  };
+  auto invalid = [&](const Status& error) {
+    (void)client.Query("DROP TABLE IF EXISTS " + stage, ddl);
+    DeadLetterBatch(key, error);
+  };
+  // 1. A stage table of the table's structure and partitioning, used for this batch only.
+  Status s = client.Query("CREATE TABLE " + stage + " AS " + table, ddl).status();
+  if (s.code() == StatusCode::kAlreadyExists) {
+    s = client.Query("DROP TABLE " + stage, ddl).status();
+    if (s.ok()) s = client.Query("CREATE TABLE " + stage + " AS " + table, ddl).status();
+  }
+  if (!s.ok()) return RetryForDelivery(s) ? unknown(s) : invalid(s);
+  // 2. The rows into the stage: one block, one part.
+  clickhouse::InsertTarget target;
+  target.database = rec.database;
+  target.table = stage_name;
+  s = client.InsertBlock(target, block, req);
+  if (!s.ok()) return RetryForDelivery(s) ? unknown(s) : invalid(s);
+  if (FailPointHit("delivery_after_stage")) ::raise(SIGKILL);
+  // 3. The stage's parts into the table: ATTACH PARTITION ... FROM gives them new block numbers
+  // of the table, all at once per partition.
+  auto partitions = QueryRows(client, "SELECT DISTINCT partition_id FROM system.parts WHERE "
+                                      "database = " + QuoteString(rec.database) +
+                                          " AND table = " + QuoteString(stage_name) +
+                                          " AND active ORDER BY partition_id");
+  if (!partitions.ok()) return unknown(partitions.status());
+  bool attached = false;
+  for (const auto& p : *partitions) {
+    s = client.Query("ALTER TABLE " + table + " ATTACH PARTITION ID " + QuoteString(p.at(0)) +
+                         " FROM " + stage,
+                     ddl)
+            .status();
+    if (!s.ok()) {
+      // After a first partition went in, the batch cannot be refused as a whole any more.
+      return (attached || RetryForDelivery(s)) ? unknown(s) : invalid(s);
+    }
+    attached = true;
+  }
+  if (FailPointHit("delivery_after_send")) ::raise(SIGKILL);
+  // 4. The stage goes; its rows are the table's now.
+  s = client.Query("DROP TABLE IF EXISTS " + stage, ddl).status();
+  if (!s.ok()) {
+    logging::Warn("delivery_stage_drop_failed", {{"table", stage_name}, {"error", s.ToString()}});
+    std::lock_guard lock(mu_);
+    stages_to_drop_.emplace_back(rec.shard, stage);
+  }
+  Finish(key, BatchOutcome::kDelivered);
 }
 
 void DeliveryStoreImpl::Resolve(const TableKey& key) {
@@ -1279,11 +1397,15 @@ void DeliveryStoreImpl::Resolve(const TableKey& key) {
     return;
   }
   if (rec.mechanism != Mechanism::kBlockNumber) {
-    // The token, or the identical bytes, make ClickHouse drop a copy it already has.
+    // The token, or the identical bytes, make ClickHouse drop a copy it already has (at least
+    // once: nothing does).
     UnknownOutcomes().With({"resent"}).Add();
     logging::Info("delivery_unknown_outcome", {{"table", QualifiedName(key.first, key.second)},
                                                {"batch", rec.id},
-                                               {"resolution", "resent (deduplicated)"}});
+                                               {"resolution",
+                                                rec.mechanism == Mechanism::kAtLeastOnce
+                                                    ? "resent (at least once)"
+                                                    : "resent (deduplicated)"}});
     {
       std::lock_guard lock(mu_);
       dests_[key].inflight->unknown = false;
@@ -1291,20 +1413,17 @@ void DeliveryStoreImpl::Resolve(const TableKey& key) {
     SendInFlight(key);
     return;
   }
-  // Block numbers: the query must be over before the parts tell its outcome.
-  const std::string where = "query_id = " + QuoteString(rec.query_id);
-  for (int attempt = 0;; ++attempt) {
-    auto running =
-        QueryRows(CheckClient(rec.shard), "SELECT count() FROM system.processes WHERE " + where);
-    if (!running.ok()) return Backoff(key, running.status());
-    if (running->empty() || (*running)[0][0] == "0") break;
-    if (attempt == 3) {
-      return Backoff(key, Status::Unavailable("query " + rec.query_id +
-                                              " is still running in ClickHouse after KILL QUERY"));
-    }
-    Status k = CheckClient(rec.shard).Query("KILL QUERY WHERE " + where + " SYNC").status();
-    if (!k.ok()) return Backoff(key, k);
-  }
+  // Block numbers. First the fence: dropping the batch's stage table waits for a running
+  // INSERT into it or ATTACH from it, and makes any such request still on its way fail.
+  // Afterwards nothing of this batch can reach the table any more, and its parts tell.
+  clickhouse::RequestOptions ddl;
+  ddl.settings = capabilities().RequiredSettings();
+  Status fence = CheckClient(rec.shard)
+                     .Query("DROP TABLE IF EXISTS " + QuoteIdentifier(rec.database) + "." +
+                                QuoteIdentifier(StageTable(rec)),
+                            ddl)
+                     .status();
+  if (!fence.ok()) return Backoff(key, fence);
   auto mark = BlockMark(CheckClient(rec.shard), rec.database, rec.table);
   if (!mark.ok()) return Backoff(key, mark.status());
   if (*mark > rec.block_mark) {
@@ -1373,6 +1492,12 @@ void DeliveryStoreImpl::SendNew(const TableKey& key, std::vector<Slice> slices,
     Status c = CheckClaim(key, &routing);
     store_routing();
     if (!c.ok()) return give_back(c);
+    if (!routing.stages_cleaned) {
+      // No batch of this table is in flight, so any stage table of it is left over.
+      DropStages(CheckClient(shard), key);
+      routing.stages_cleaned = true;
+      store_routing();
+    }
     auto m = BlockMark(CheckClient(shard), key.first, key.second);
     if (!m.ok()) return give_back(m.status());
     mark = *m;
@@ -1486,6 +1611,7 @@ void DeliveryStoreImpl::SenderLoop() {
     bool did = false;
     if (EnsureConnected()) {
       did = SendRound();
+      DropLeftoverStages();
     }
     if (clock_->MonotonicMicros() - last_checkpoint > 2 * 1000 * 1000) {
       MaybeCheckpoint(false);

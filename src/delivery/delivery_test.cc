@@ -182,6 +182,21 @@ TEST_F(DeliveryTest, CheckpointsTrimTheLogsAndRestartsRepeatNothing) {
   EXPECT_EQ(Query("SELECT count() FROM d_many"), std::to_string(rows));
 }
 
+TEST_F(DeliveryTest, TablesWithoutPartsAreDeliveredAtLeastOnce) {
+  Query("DROP TABLE IF EXISTS d_log");
+  Query("CREATE TABLE d_log (id UInt64, created_at DateTime, name String) ENGINE = Log");
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  auto schema = store->GetTable("default", "d_log");
+  ASSERT_TRUE(schema.ok());
+  ASSERT_TRUE(store->Insert(**schema, Rows(**schema, 0, 25, false)).ok());
+  ASSERT_TRUE(store->FlushAll().ok());
+  EXPECT_EQ(Query("SELECT count(), uniqExact(id) FROM d_log"), "25\t25");
+  ASSERT_EQ(store->Report().tables.size(), 1u);
+  EXPECT_EQ(store->Report().tables[0].mechanism, "at_least_once");
+  ASSERT_TRUE(store->Stop().ok());
+}
+
 TEST_F(DeliveryTest, BufferTableRowsGoToTheDestination) {
   CreateEvents("d_buf_dest");
   Query("DROP TABLE IF EXISTS d_buf");
@@ -388,6 +403,26 @@ TEST_F(DeliveryTest, CrashBeforeTheSendIsResentOnce) {
   EXPECT_EQ(store->Report().backlog_rows, 0u);
   ASSERT_TRUE(store->FlushAll().ok());
   EXPECT_EQ(Query("SELECT count() FROM d_before_send"), "300");
+  ASSERT_TRUE(store->Stop().ok());
+}
+
+TEST_F(DeliveryTest, CrashBetweenStageAndAttachIsResentOnce) {
+  CreateEvents("d_after_stage");
+  int status = RunCrashingChild(data_, "d_after_stage", 300, "delivery_after_stage",
+                                server_->http_port());
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  EXPECT_EQ(Query("SELECT count() FROM d_after_stage"), "0");
+  // The stage table holds the batch's rows.
+  EXPECT_EQ(Query("SELECT count() FROM system.tables WHERE "
+                  "name = '_trackhouse_stage_1_d_after_stage'"),
+            "1");
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->FlushAll().ok());
+  EXPECT_EQ(Query("SELECT count(), uniqExact(id) FROM d_after_stage"), "300\t300");
+  // The fence dropped the stage; the resent batch's own stage is gone too.
+  EXPECT_EQ(Query("SELECT count() FROM system.tables WHERE name LIKE '%stage%d_after_stage'"),
+            "0");
   ASSERT_TRUE(store->Stop().ok());
 }
 

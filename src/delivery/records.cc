@@ -89,7 +89,7 @@ bool GetBatch(std::string_view* in, BatchRecord* b) {
       !GetString(in, &b->shard) || !GetVarint64(in, &b->rows) || !GetLsns(in, &b->lsns)) {
     return false;
   }
-  if (mechanism < 1 || mechanism > 3) return false;
+  if (mechanism < 1 || mechanism > 4) return false;
   b->mechanism = static_cast<Mechanism>(mechanism);
   return true;
 }
@@ -105,6 +105,8 @@ std::string_view MechanismName(Mechanism m) {
       return "replicated_block_hash";
     case Mechanism::kBlockNumber:
       return "block_number";
+    case Mechanism::kAtLeastOnce:
+      return "at_least_once";
   }
   return "unknown";
 }

@@ -50,6 +50,7 @@ enum class Mechanism : uint8_t {
   kDeduplicationToken = 1,  // insert_deduplication_token = the batch's token
   kBlockHash = 2,           // Replicated*: ClickHouse drops a byte-identical block it has seen
   kBlockNumber = 3,         // the block-number protocol (trackhouse is the only writer)
+  kAtLeastOnce = 4,         // engines without parts (Log, Memory, ...): resent when unknown
 };
 std::string_view MechanismName(Mechanism m);
 
