@@ -67,6 +67,45 @@ std::string WithoutDateTime64(std::string_view type, bool* changed) {
   return out;
 }
 
+// `type` with every LowCardinality(T) replaced by T. Quoted parts (Enum names) are copied as
+// they are.
+std::string WithoutLowCardinality(std::string_view type, bool* changed) {
+  static constexpr std::string_view kWord = "LowCardinality(";
+  std::string out;
+  std::vector<int> closes;  // depths whose ')' belongs to a removed LowCardinality(
+  int depth = 0;
+  for (size_t i = 0; i < type.size(); ++i) {
+    char c = type[i];
+    if (c == '\'') {
+      size_t j = i + 1;
+      while (j < type.size() && type[j] != '\'') j += type[j] == '\\' ? 2 : 1;
+      j = std::min(j + 1, type.size());
+      out.append(type.substr(i, j - i));
+      i = j - 1;
+      continue;
+    }
+    bool word_start = i == 0 || !(std::isalnum(static_cast<unsigned char>(type[i - 1])) ||
+                                  type[i - 1] == '_');
+    if (word_start && type.substr(i, kWord.size()) == kWord) {
+      closes.push_back(++depth);
+      i += kWord.size() - 1;
+      *changed = true;
+      continue;
+    }
+    if (c == '(') ++depth;
+    if (c == ')') {
+      if (!closes.empty() && closes.back() == depth) {
+        closes.pop_back();
+        --depth;
+        continue;
+      }
+      --depth;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
 // The expression with DateTime64 functions and CAST types replaced by their DateTime forms:
 // now64(...) -> now(), toDateTime64(x, p[, tz]) -> toDateTime(x[, tz]), CAST(x, 'DateTime64(3)')
 // -> CAST(x, 'DateTime').
@@ -180,7 +219,8 @@ Result<std::string> FormatOnCluster(const sql::Statement& stmt, const std::strin
 // Adapts one parsed statement to the server; records what it did in *plan.
 class Adapter {
  public:
-  Adapter(const Capabilities& caps, DdlPlan* plan) : caps_(caps), plan_(plan) {}
+  Adapter(const Capabilities& caps, bool strip_low_cardinality, DdlPlan* plan)
+      : caps_(caps), strip_low_cardinality_(strip_low_cardinality), plan_(plan) {}
 
   void Note(std::string line) {
     if (record_) plan_->adaptations.push_back(std::move(line));
@@ -205,6 +245,19 @@ class Adapter {
       if (default_changed) {
         Note(fmt::format("column {}: DateTime64 functions of its {} expression use DateTime",
                          c->name, sql::ColumnDefaultKindName(c->default_kind)));
+        changed = true;
+      }
+    }
+    if (strip_low_cardinality_) {
+      bool type_changed = false;
+      std::string type = WithoutLowCardinality(c->type, &type_changed);
+      if (type_changed) {
+        Note(fmt::format("column {} {} is created as {}: {} runs ON CLUSTER DDL with the "
+                         "servers' profile, which does not set "
+                         "allow_experimental_low_cardinality_type=1 (set it there to keep "
+                         "LowCardinality)",
+                         c->name, c->type, type, Server()));
+        c->type = std::move(type);
         changed = true;
       }
     }
@@ -253,6 +306,7 @@ class Adapter {
   std::string Server() const { return "ClickHouse " + caps_.version.ToString(); }
 
   const Capabilities& caps_;
+  const bool strip_low_cardinality_;
   DdlPlan* plan_;
   bool record_ = true;
 };
@@ -270,13 +324,13 @@ Result<sql::StatementPtr> Reparse(std::string_view sql) {
 }
 
 Status PlanCreateTable(const Capabilities& caps, const std::string& cluster, std::string_view sql,
-                       const std::string& database, DdlPlan* plan) {
+                       const std::string& database, bool strip_low_cardinality, DdlPlan* plan) {
   TH_ASSIGN_OR_RETURN(sql::StatementPtr parsed, Reparse(sql));
   auto* c = parsed->As<sql::CreateTableStmt>();
   const std::string db = c->database.empty() ? database : c->database;
   const std::string table = c->table;
   plan->table = db + "." + table;
-  Adapter adapter(caps, plan);
+  Adapter adapter(caps, strip_low_cardinality, plan);
   bool changed = false;
   for (auto& col : c->columns) changed |= adapter.Column(&col);
   changed |= adapter.Expr(c->partition_by);
@@ -313,7 +367,8 @@ Status PlanCreateTable(const Capabilities& caps, const std::string& cluster, std
 }
 
 Status PlanAlterTable(const Capabilities& caps, const std::string& cluster, std::string_view sql,
-                      const std::string& database, bool has_local, DdlPlan* plan) {
+                      const std::string& database, bool has_local, bool strip_low_cardinality,
+                      DdlPlan* plan) {
   // One copy per target: the local tables take every command, the Distributed table only the
   // column commands.
   const int copies = !cluster.empty() && has_local ? 2 : 1;
@@ -323,7 +378,7 @@ Status PlanAlterTable(const Capabilities& caps, const std::string& cluster, std:
     const std::string db = a->database.empty() ? database : a->database;
     const std::string table = a->table;
     plan->table = db + "." + table;
-    Adapter adapter(caps, plan);
+    Adapter adapter(caps, strip_low_cardinality, plan);
     adapter.set_record(copy == 0);
     const bool distributed_copy = copy == 1;
     const std::string target = copies == 2 && !distributed_copy
@@ -446,15 +501,17 @@ void LogOnce(const DdlPlan& plan) {
 
 Result<DdlPlan> PlanDdl(const Capabilities& capabilities, const std::string& cluster,
                         const sql::Statement& stmt, std::string_view sql,
-                        const std::string& database, bool has_local_table) {
+                        const std::string& database, bool has_local_table,
+                        bool strip_low_cardinality) {
   DdlPlan plan;
   switch (stmt.kind) {
     case StatementKind::kCreateTable:
-      TH_RETURN_IF_ERROR(PlanCreateTable(capabilities, cluster, sql, database, &plan));
+      TH_RETURN_IF_ERROR(PlanCreateTable(capabilities, cluster, sql, database,
+                                         strip_low_cardinality, &plan));
       break;
     case StatementKind::kAlterTable:
-      TH_RETURN_IF_ERROR(
-          PlanAlterTable(capabilities, cluster, sql, database, has_local_table, &plan));
+      TH_RETURN_IF_ERROR(PlanAlterTable(capabilities, cluster, sql, database, has_local_table,
+                                        strip_low_cardinality, &plan));
       break;
     default:
       TH_RETURN_IF_ERROR(
@@ -479,8 +536,19 @@ Status RunDdl(const DdlContext& context, const sql::Statement& stmt, std::string
             QuoteString(db), QuoteString(table + std::string(kLocalSuffix)))));
     has_local = count != "0\n";
   }
+  // ClickHouse runs ON CLUSTER DDL with each server's profile, not the request's settings: on
+  // 18.x LowCardinality columns then need the profile to allow them, or become their type.
+  bool strip_low_cardinality = false;
+  if (!context.cluster.empty() && context.capabilities->low_cardinality_needs_setting &&
+      sql.find("LowCardinality") != std::string_view::npos) {
+    TH_ASSIGN_OR_RETURN(std::string allowed,
+                        context.client->Query("SELECT value FROM system.settings WHERE name = "
+                                              "'allow_experimental_low_cardinality_type' FORMAT "
+                                              "TabSeparated"));
+    strip_low_cardinality = allowed != "1\n";
+  }
   TH_ASSIGN_OR_RETURN(DdlPlan plan, PlanDdl(*context.capabilities, context.cluster, stmt, sql,
-                                            database, has_local));
+                                            database, has_local, strip_low_cardinality));
   for (const std::string& text : plan.statements) {
     TH_RETURN_IF_ERROR(context.client->Query(text, request).status());
   }

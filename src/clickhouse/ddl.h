@@ -13,7 +13,9 @@
 //     expired partitions itself; REMOVE TTL and DROP TABLE forget it; a column TTL is removed
 //     (not enforced: ClickHouse cannot drop a column's values a partition at a time);
 //   - LowCardinality on 18.x: every statement carries allow_experimental_low_cardinality_type=1
-//     (Capabilities::RequiredSettings).
+//     (Capabilities::RequiredSettings). ON CLUSTER DDL runs with each server's profile instead of
+//     the request's settings, so with a cluster of 18.x servers whose profile does not set it,
+//     LowCardinality(T) columns are created as T (enable it in the profile to keep them).
 // Each adaptation is logged once per table (event clickhouse_adaptation).
 //
 // Cluster (DdlContext::cluster set): every statement goes ON CLUSTER; `CREATE TABLE t (...)
@@ -66,10 +68,13 @@ struct DdlPlan {
 };
 
 // The plan for `stmt` (text `sql`): `has_local_table` says whether, in cluster mode, the named
-// table is a Distributed table over `<table>_local` (RunDdl asks system.tables).
+// table is a Distributed table over `<table>_local` (RunDdl asks system.tables);
+// `strip_low_cardinality` that LowCardinality(T) columns are to be created as T (RunDdl: a
+// cluster of 18.x servers whose profile does not allow LowCardinality).
 Result<DdlPlan> PlanDdl(const Capabilities& capabilities, const std::string& cluster,
                         const sql::Statement& stmt, std::string_view sql,
-                        const std::string& database, bool has_local_table);
+                        const std::string& database, bool has_local_table,
+                        bool strip_low_cardinality = false);
 
 // The suffix of the local tables behind a cluster's Distributed tables.
 inline constexpr std::string_view kLocalSuffix = "_local";

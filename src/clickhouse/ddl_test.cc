@@ -6,34 +6,13 @@
 #include <string>
 #include <thread>
 
+#include "clickhouse/test_guide.h"
 #include "clickhouse/test_server.h"
 #include "clickhouse/ttl.h"
 #include "sql/parser.h"
 
 namespace trackhouse::clickhouse {
 namespace {
-
-// The guide's tables (docs: /work/shared/metrics-guide.md).
-constexpr const char* kEntityMetricEvents = R"(CREATE TABLE entityMetricEvents (
-  entityType LowCardinality(String),
-  entityId   Int32,
-  userId     Int32,
-  metricType LowCardinality(String),
-  metricValue Int32,
-  createdAt  DateTime64(3)
-) ENGINE = MergeTree()
-ORDER BY (entityType, entityId, createdAt))";
-
-constexpr const char* kFeatureEvents = R"(CREATE TABLE my_feature_events (
-  feature_id UInt32,
-  user_id UInt32,
-  action LowCardinality(String),
-  metadata String,  -- JSON for flexible data
-  created_at DateTime DEFAULT now()
-) ENGINE = MergeTree()
-PARTITION BY toYYYYMM(created_at)
-ORDER BY (feature_id, created_at)
-TTL created_at + INTERVAL 90 DAY)";
 
 const Capabilities& Old() {
   static const Capabilities caps = Capabilities::ForVersion({18, 16, 1, 0});
@@ -46,10 +25,10 @@ const Capabilities& Current() {
 }
 
 Result<DdlPlan> Plan(const Capabilities& caps, std::string_view text, std::string cluster = "",
-                     bool has_local = false) {
+                     bool has_local = false, bool strip_low_cardinality = false) {
   auto stmt = sql::ParseStatement(text);
   if (!stmt.ok()) return stmt.status();
-  return PlanDdl(caps, cluster, **stmt, text, "default", has_local);
+  return PlanDdl(caps, cluster, **stmt, text, "default", has_local, strip_low_cardinality);
 }
 
 TEST(DdlPlanTest, CurrentServersGetTheStatementAsWritten) {
@@ -174,6 +153,27 @@ TEST(DdlPlanTest, ClusterSplitsMergeTreeTablesIntoLocalAndDistributed) {
   ASSERT_TRUE(db.ok());
   EXPECT_EQ(db->statements,
             (std::vector<std::string>{"CREATE DATABASE IF NOT EXISTS metrics ON CLUSTER `two_shards`"}));
+}
+
+TEST(DdlPlanTest, LowCardinalityIsDroppedWhenClusterDdlCannotHaveIt) {
+  auto plan = Plan(Old(),
+                   "CREATE TABLE t (a LowCardinality(String), b Array(LowCardinality(String)), c "
+                   "LowCardinality(Nullable(String)), d Enum8('LowCardinality(' = 1)) ENGINE = "
+                   "MergeTree ORDER BY tuple()",
+                   "two_shards", false, /*strip_low_cardinality=*/true);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->statements.size(), 2u);
+  const std::string& local = plan->statements[0];
+  EXPECT_NE(local.find("`a` String,"), std::string::npos) << local;
+  EXPECT_NE(local.find("`b` Array(String),"), std::string::npos) << local;
+  EXPECT_NE(local.find("`c` Nullable(String),"), std::string::npos) << local;
+  EXPECT_NE(local.find("`d` Enum8('LowCardinality(' = 1)"), std::string::npos) << local;
+  EXPECT_EQ(plan->adaptations.size(), 3u);
+  // Without the flag the types stay.
+  auto kept = Plan(Old(), "CREATE TABLE t (a LowCardinality(String)) ENGINE = MergeTree ORDER BY a",
+                   "two_shards");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_NE(kept->statements[0].find("LowCardinality(String)"), std::string::npos);
 }
 
 // Against the real 18.16: the guide's tables are created, adapted, and the TTL enforced.
