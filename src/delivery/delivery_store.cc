@@ -470,6 +470,10 @@ class DeliveryStoreImpl final : public DeliveryStore {
   Status ChooseMechanism(const TableKey& key, Routing* routing);
   // The one-writer claim for kBlockNumber tables. Without mu_.
   Status CheckClaim(const TableKey& key, Routing* routing);
+  // <database of the URL>.trackhouse_writers, where nodes claim their tables; created when the
+  // store first reaches ClickHouse.
+  std::string WritersTable() const;
+  Status CreateWritersTable();
   // Puts `slices` back at the front of their group (in order). mu_ held.
   void RequeueLocked(const GroupKey& group, const std::vector<Slice>& slices);
   // Journals and sends a new batch for dest made of `slices`. Without mu_; `dest` is the
@@ -902,6 +906,7 @@ bool DeliveryStoreImpl::EnsureConnected() {
   auto caps = clickhouse::DetectCapabilities(query_client_);
   if (!caps.ok()) return false;
   SetCapabilities(*caps);
+  (void)CreateWritersTable();  // CheckClaim tries again
   return true;
 }
 
@@ -973,12 +978,8 @@ Status DeliveryStoreImpl::CheckClaim(const TableKey& key, Routing* routing) {
       now - routing->claim_checked_micros < kHeartbeatMicros) {
     return routing->claim_ok ? Status::OK() : Status::Unavailable(routing->claim_error);
   }
-  const std::string writers = QuoteIdentifier(options_.clickhouse.database) + ".trackhouse_writers";
-  Status s = query_client_
-                 .Query("CREATE TABLE IF NOT EXISTS " + writers +
-                        " (database String, table String, node String, heartbeat DateTime) "
-                        "ENGINE = ReplacingMergeTree(heartbeat) ORDER BY (database, table, node)")
-                 .status();
+  const std::string writers = WritersTable();
+  Status s = CreateWritersTable();
   if (!s.ok()) return s;
   auto rows = QueryRows(
       query_client_,
@@ -1006,6 +1007,18 @@ Status DeliveryStoreImpl::CheckClaim(const TableKey& key, Routing* routing) {
   routing->claim_ok = true;
   routing->claim_error.clear();
   return Status::OK();
+}
+
+std::string DeliveryStoreImpl::WritersTable() const {
+  return QuoteIdentifier(options_.clickhouse.database) + ".trackhouse_writers";
+}
+
+Status DeliveryStoreImpl::CreateWritersTable() {
+  return query_client_
+      .Query("CREATE TABLE IF NOT EXISTS " + WritersTable() +
+             " (database String, table String, node String, heartbeat DateTime) "
+             "ENGINE = ReplacingMergeTree(heartbeat) ORDER BY (database, table, node)")
+      .status();
 }
 
 Result<std::vector<std::string>> DeliveryStoreImpl::Shards(const std::string& cluster) {
@@ -1931,6 +1944,7 @@ Status DeliveryStoreImpl::Open() {
   auto caps = clickhouse::DetectCapabilities(query_client_);
   if (caps.ok()) {
     SetCapabilities(*caps);
+    (void)CreateWritersTable();
   } else {
     logging::Warn("clickhouse_unreachable", {{"endpoint", options_.clickhouse.Endpoint()},
                                              {"error", caps.status().ToString()},

@@ -182,6 +182,38 @@ TEST_F(DeliveryTest, CheckpointsTrimTheLogsAndRestartsRepeatNothing) {
   EXPECT_EQ(Query("SELECT count() FROM d_many"), std::to_string(rows));
 }
 
+// The block-number protocol needs one writer per table: a table another node claimed recently
+// (its heartbeat in trackhouse_writers) is not delivered to, and /ready says who has it.
+TEST_F(DeliveryTest, ATableClaimedByAnotherNodeIsNotDeliveredTo) {
+  CreateEvents("d_claimed");
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  Query("INSERT INTO trackhouse_writers VALUES ('default', 'd_claimed', 'other-node', now())");
+  auto schema = store->GetTable("default", "d_claimed");
+  ASSERT_TRUE(schema.ok());
+  auto r = store->Insert(**schema, Rows(**schema, 0, 10, false));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(store->WaitForDelivery(r->lsn, 300).code(), StatusCode::kTimeout);  // not flushed
+  Status flushed;
+  std::thread flush([&] { flushed = store->FlushAll(); });
+  // The sender meets the claim (a retry), and the readiness check names the other node.
+  bool refused = false;
+  for (int i = 0; i < 500 && !refused; ++i) {
+    for (const auto& c : store->CheckReadiness()) {
+      if (c.name == "delivery_single_writer" && !c.ok &&
+          c.detail.find("other-node") != std::string::npos) {
+        refused = true;
+      }
+    }
+    if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(refused);
+  EXPECT_EQ(Query("SELECT count() FROM d_claimed"), "0");
+  ASSERT_TRUE(store->Stop().ok());  // ends the flush's wait
+  flush.join();
+  EXPECT_FALSE(flushed.ok());
+}
+
 TEST_F(DeliveryTest, TablesWithoutPartsAreDeliveredAtLeastOnce) {
   Query("DROP TABLE IF EXISTS d_log");
   Query("CREATE TABLE d_log (id UInt64, created_at DateTime, name String) ENGINE = Log");
