@@ -360,6 +360,8 @@ if [[ -x /usr/sbin/clickhouse-server ]] || command -v clickhouse-server >/dev/nu
     if start_server "$WORK/spool" --listen 127.0.0.1:0 --clickhouse "http://127.0.0.1:$CH_HTTP_PORT"; then
       ok "serve --clickhouse starts"
       check "serve --clickhouse prints the mode" grep -qF "(clickhouse mode: http://127.0.0.1:$CH_HTTP_PORT, spool $WORK/spool)" "$WORK/serve.log"
+      out="$(curl -sS "$SERVER_URL/health")"
+      check "/health reports the clickhouse storage" contains "$out" '"storage":"clickhouse"'
       out="$("$BIN" migrate --url "$SERVER_URL" "$CH_MIG" 2>&1)"
       check "migrate --url through the ClickHouse mode applies the guide's tables" contains "$out" "1 migration applied, 0 already applied"
       out="$("$BIN" migrate --url "$SERVER_URL" "$CH_MIG" 2>&1)"
