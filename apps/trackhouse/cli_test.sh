@@ -408,6 +408,9 @@ if [[ -x /usr/sbin/clickhouse-server ]] || command -v clickhouse-server >/dev/nu
       out="$(curl -sS "$SERVER_URL/?query=CREATE%20TABLE%20nope%20(x%20UInt8)%20ENGINE%20%3D%20Memory")"
       check "GET DDL is refused as readonly" contains "$out" "Code: 164."
 
+      out="$(printf 'CREATE DATABASE m2;\nUSE m2;\nCREATE TABLE t (x UInt8) ENGINE = MergeTree ORDER BY x;\nSET max_threads = 1;\nSELECT currentDatabase(), count() FROM t;\nSELECT value FROM system.settings WHERE name = %s;\n' "'max_threads'" |
+        "$BIN" query --url "$SERVER_URL" --format TSV 2>&1)"
+      check "query --url: DDL, USE and SET carry over to passed-through SELECTs" test "$out" = "$(printf 'm2\t0\n1')"
       out="$("$BIN" doctor --url "$SERVER_URL" 2>&1)"
       check "doctor exits 0 (ClickHouse reachable)" test $? -eq 0
       check "doctor reports the ClickHouse mode" contains "$out" "mode:           clickhouse"
