@@ -1891,6 +1891,11 @@ Status DeliveryStoreImpl::Open() {
   }
   registered_upto_ = std::max(registered_upto_, sr.next_lsn - 1);
   registered_beyond_.clear();
+  // An open batch none of whose slices is pending any more owns nothing: it counts as
+  // superseded (the next checkpoint says so), so that it never stands beside a later one.
+  for (auto& [id, b] : batches) {
+    if (!b.second && open_slices.count(id) == 0) b.second = BatchOutcome::kSuperseded;
+  }
   // Open batches, rebuilt from their spool records in LSN order, resolved first by the sender.
   for (auto& [id, slices] : open_slices) {
     const BatchRecord& rec = batches[id].first;
