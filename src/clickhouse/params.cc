@@ -96,6 +96,14 @@ class Binder {
       if (!lexer.Next().Is(TokenKind::kEnd)) return Bad(raw, "text follows the array's ']'");
       return out;
     }
+    if (type.name == "Tuple" && !type.args.empty()) {
+      Lexer lexer(raw);
+      Token open = lexer.Next();
+      if (!open.Is(TokenKind::kOpenParen)) return Bad(raw, "a tuple starts with '('");
+      TH_ASSIGN_OR_RETURN(std::string out, Tuple(type, &lexer, raw));
+      if (!lexer.Next().Is(TokenKind::kEnd)) return Bad(raw, "text follows the tuple's ')'");
+      return out;
+    }
     return Scalar(type, formats::DecodeEscapedText(raw), raw);
   }
 
@@ -109,9 +117,9 @@ class Binder {
         ch::kBadQueryParameter);
   }
 
-  // An array's elements in quoted form, after its '['; consumes the closing ']'.
-  Result<std::string> Array(const TypeText& element, Lexer* lexer, std::string_view raw) {
-    TypeText inner = element;
+  // One element in quoted form (of an array or a tuple), starting at token `t`.
+  Result<std::string> Element(const TypeText& type, Token t, Lexer* lexer, std::string_view raw) {
+    TypeText inner = type;
     while (inner.name == "LowCardinality" && inner.args.size() == 1) {
       inner = SplitType(inner.args[0]);
     }
@@ -120,50 +128,72 @@ class Binder {
     while (value_type.name == "LowCardinality" && value_type.args.size() == 1) {
       value_type = SplitType(value_type.args[0]);
     }
-    std::vector<std::string> items;
+    if (value_type.name == "Array" && value_type.args.size() == 1 &&
+        t.Is(TokenKind::kOpenBracket)) {
+      return Array(SplitType(value_type.args[0]), lexer, raw);
+    }
+    if (value_type.name == "Tuple" && !value_type.args.empty() && t.Is(TokenKind::kOpenParen)) {
+      return Tuple(value_type, lexer, raw);
+    }
+    if (t.Is(TokenKind::kString)) return Scalar(value_type, sql::DecodeQuoted(t.text), raw);
+    if (t.Is(TokenKind::kBareWord) && IsWord(t.text, "null")) {
+      if (!nullable) return Bad(raw, "NULL for a type that is not Nullable");
+      return std::string("NULL");
+    }
+    if (t.Is(TokenKind::kMinus) || t.Is(TokenKind::kPlus)) {
+      Token number = lexer->Next();
+      if (!number.Is(TokenKind::kNumber) && !number.Is(TokenKind::kBareWord)) {
+        return Bad(raw, "a sign without a number");
+      }
+      return Scalar(value_type,
+                    std::string(t.Is(TokenKind::kMinus) ? "-" : "") + std::string(number.text),
+                    raw);
+    }
+    if (t.Is(TokenKind::kNumber) || t.Is(TokenKind::kBareWord)) {
+      return Scalar(value_type, std::string(t.text), raw);
+    }
+    if (t.Is(TokenKind::kError)) return Bad(raw, t.error);
+    return Bad(raw, fmt::format("unexpected {}", sql::TokenKindName(t.kind)));
+  }
+
+  // An array's elements in quoted form, after its '['; consumes the closing ']'.
+  Result<std::string> Array(const TypeText& element, Lexer* lexer, std::string_view raw) {
     Token t = lexer->Next();
     if (t.Is(TokenKind::kCloseBracket)) {
       return fmt::format("CAST([] AS Array({}))", element.full);
     }
+    std::string out = "[";
     while (true) {
-      std::string item;
-      if (value_type.name == "Array" && value_type.args.size() == 1 &&
-          t.Is(TokenKind::kOpenBracket)) {
-        TH_ASSIGN_OR_RETURN(item, Array(SplitType(value_type.args[0]), lexer, raw));
-      } else if (t.Is(TokenKind::kString)) {
-        std::string decoded = sql::DecodeQuoted(t.text);
-        TH_ASSIGN_OR_RETURN(item, Scalar(value_type, decoded, raw));
-      } else if (t.Is(TokenKind::kBareWord) && IsWord(t.text, "null")) {
-        if (!nullable) return Bad(raw, "NULL in an array of a type that is not Nullable");
-        item = "NULL";
-      } else if (t.Is(TokenKind::kMinus) || t.Is(TokenKind::kPlus)) {
-        Token number = lexer->Next();
-        if (!number.Is(TokenKind::kNumber) && !number.Is(TokenKind::kBareWord)) {
-          return Bad(raw, "a sign without a number");
-        }
-        std::string text = std::string(t.Is(TokenKind::kMinus) ? "-" : "") +
-                           std::string(number.text);
-        TH_ASSIGN_OR_RETURN(item, Scalar(value_type, text, raw));
-      } else if (t.Is(TokenKind::kNumber) || t.Is(TokenKind::kBareWord)) {
-        TH_ASSIGN_OR_RETURN(item, Scalar(value_type, std::string(t.text), raw));
-      } else if (t.Is(TokenKind::kError)) {
-        return Bad(raw, t.error);
-      } else {
-        return Bad(raw, fmt::format("unexpected {} in the array", sql::TokenKindName(t.kind)));
-      }
-      items.push_back(std::move(item));
+      TH_ASSIGN_OR_RETURN(std::string item, Element(element, t, lexer, raw));
+      out += item;
       Token sep = lexer->Next();
       if (sep.Is(TokenKind::kCloseBracket)) break;
       if (!sep.Is(TokenKind::kComma)) return Bad(raw, "array elements are separated by ','");
+      out += ", ";
       t = lexer->Next();
     }
-    std::string out = "[";
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (i > 0) out += ", ";
-      out += items[i];
+    return out + "]";
+  }
+
+  // A tuple's elements in quoted form, one per element type, after its '('; consumes the ')'.
+  // A named element type ("a UInt8") is its type after the name.
+  Result<std::string> Tuple(const TypeText& tuple, Lexer* lexer, std::string_view raw) {
+    std::string out = "tuple(";
+    for (size_t i = 0; i < tuple.args.size(); ++i) {
+      std::string_view arg = tuple.args[i];
+      if (size_t space = arg.find(' ');
+          space != std::string_view::npos && arg.find('(') > space) {
+        arg = Trim(arg.substr(space + 1));
+      }
+      TH_ASSIGN_OR_RETURN(std::string item, Element(SplitType(arg), lexer->Next(), lexer, raw));
+      out += (i > 0 ? ", " : "") + item;
+      Token sep = lexer->Next();
+      bool last = i + 1 == tuple.args.size();
+      if (last ? !sep.Is(TokenKind::kCloseParen) : !sep.Is(TokenKind::kComma)) {
+        return Bad(raw, fmt::format("the tuple has {} elements", tuple.args.size()));
+      }
     }
-    out += "]";
-    return out;
+    return out + ")";
   }
 
   // The literal of a scalar value of `type`; `v` is the decoded text, `raw` what was sent.

@@ -26,9 +26,11 @@
 //   LowCardinality(T)          as T
 //   Array(T)                   [e1, e2]: elements in quoted form (['a','b'], [1,2], [NULL]),
 //                              each validated as T; an empty one is CAST([] AS Array(T))
+//   Tuple(T1, T2, ...)         tuple(e1, e2): elements in quoted form ((1,'a')), each as its
+//                              type (named elements too), exactly as many as the type has
 //   Identifier                 `name` back-quoted (db.table: `db`.`table`)
 //   anything else (Decimal,    CAST('text' AS Type): the server parses the quoted text
-//   Tuple, Map, IPv4, ...)
+//   Map, IPv4, ...)
 //
 // Errors, worded as ClickHouse words them and naming the parameter: a placeholder without a
 // value is InvalidArgument with UNKNOWN_QUERY_PARAMETER (456), a value that is not of its type

@@ -128,6 +128,9 @@ TEST(ParamsTest, ValuesNotOfTheirTypeAreBadQueryParameterNamingIt) {
                                          {"Array(UInt8)", "[1] OR 1"},
                                          {"Array(UInt8)", "['x']"},
                                          {"Array(String)", "[NULL]"},
+                                         {"Tuple(UInt8, String)", "(1)"},
+                                         {"Tuple(UInt8, String)", "(1, 'a', 2)"},
+                                         {"Tuple(UInt8)", "(300)"},
                                          {"Nullable(UInt8)", "NULL"}}) {
     auto literal = ParameterLiteral("p", c.type, c.value);
     EXPECT_FALSE(literal.ok()) << c.type << " " << c.value << " -> " << *literal;
@@ -172,7 +175,12 @@ TEST(ParamsTest, WritesTypedLiterals) {
            {"Identifier", "events", "`events`"},
            {"Identifier", "db.events", "`db`.`events`"},
            {"Identifier", "a`b; DROP", "`a\\`b; DROP`"},
-           {"Decimal(9, 2)", "1.25", "CAST('1.25' AS Decimal(9, 2))"}}) {
+           {"Decimal(9, 2)", "1.25", "CAST('1.25' AS Decimal(9, 2))"},
+           {"Tuple(UInt8, String)", "(1,'a\\'b')", "tuple(1, 'a\\'b')"},
+           {"Tuple(a Int32, b Array(Nullable(String)))", "(-1, ['x', NULL])",
+            "tuple((-1), ['x', NULL])"},
+           {"Array(Tuple(UInt8, Date))", "[(1,'2024-01-01')]",
+            "[tuple(1, toDate('2024-01-01'))]"}}) {
     auto literal = ParameterLiteral("p", c.type, c.value);
     ASSERT_TRUE(literal.ok()) << c.type << " " << c.value << ": " << literal.status().ToString();
     EXPECT_EQ(*literal, c.literal) << c.type << " " << c.value;
@@ -235,7 +243,7 @@ TEST_F(ParamsServerTest, TypedValuesKeepTheirValues) {
       "SELECT {a:UInt32} + 1, {b:Int64}, {c:Float64}, {d:Date}, {e:DateTime('UTC')}, "
       "toTypeName({d:Date}), toTypeName({e:DateTime('UTC')}), {f:FixedString(4)}, "
       "toTypeName({f:FixedString(4)}), {g:Array(UInt16)}, length({h:Array(String)}), "
-      "{i:UUID}, 10 - {b:Int64} FORMAT TabSeparated",
+      "{i:UUID}, 10 - {b:Int64}, {t:Tuple(UInt8, String)}.2 FORMAT TabSeparated",
       {{"a", "4294967295"},
        {"b", "-9223372036854775808"},
        {"c", "-0.25"},
@@ -244,14 +252,15 @@ TEST_F(ParamsServerTest, TypedValuesKeepTheirValues) {
        {"f", "ab"},
        {"g", "[1,65535]"},
        {"h", "[]"},
-       {"i", "123e4567-e89b-12d3-a456-426614174000"}});
+       {"i", "123e4567-e89b-12d3-a456-426614174000"},
+       {"t", "(3, 'it\\'s')"}});
   ASSERT_TRUE(sql.ok()) << sql.status().ToString();
   auto out = client.Query(*sql);
   ASSERT_TRUE(out.ok()) << out.status().ToString() << "\n" << *sql;
   EXPECT_EQ(*out,
             "4294967296\t-9223372036854775808\t-0.25\t2024-02-29\t2024-01-02 03:04:05\tDate\t"
             "DateTime(\\'UTC\\')\tab\\0\\0\tFixedString(4)\t[1,65535]\t0\t"
-            "123e4567-e89b-12d3-a456-426614174000\t-9223372036854775798\n");
+            "123e4567-e89b-12d3-a456-426614174000\t-9223372036854775798\tit\\'s\n");
 }
 
 TEST_F(ParamsServerTest, ArraysAndLimitsTakeParameters) {
