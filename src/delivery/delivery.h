@@ -1,7 +1,10 @@
 // The ClickHouse-mode store: trackhouse keeps nothing itself but a local spool. Every accepted
 // insert (/track, INSERT) is appended to the spool (a durable group-commit log in DATA/spool)
-// and acknowledged once durable; background senders deliver the rows to ClickHouse in large
-// RowBinary batches, one table partition per batch, exactly once (docs/clickhouse-mode.md,
+// and acknowledged once durable; a sender thread delivers the rows to ClickHouse in large
+// RowBinary batches, one table partition per batch, exactly once: each batch is journaled
+// (DATA/journal) before it is sent, and a batch whose outcome is unknown is resolved by the
+// table's mechanism (insert_deduplication_token, replicated block hashes, or on plain MergeTree
+// the block-number protocol through a per-batch stage table; docs/clickhouse-mode.md,
 // "Delivery"; record formats in docs/formats/spool.md). Batches ClickHouse rejects as invalid go
 // to dead-letter files in DATA/deadletter (docs/formats/deadletter.md).
 //
@@ -38,7 +41,7 @@
 namespace trackhouse::delivery {
 
 struct DeliveryOptions {
-  std::string data_dir;                  // spool/, journal/, deadletter/ live here
+  std::string data_dir;  // spool/, journal/, keys/, deadletter/ and schemas live here
   clickhouse::ClientOptions clickhouse;  // from --clickhouse URL
   std::string cluster;                   // --clickhouse-cluster; empty = single server
   // With a cluster: the HTTP address ("host:port") of each shard replica, keyed by the
@@ -63,8 +66,9 @@ struct DeliveryOptions {
   // Segment size of the spool and journal logs (log::LogOptions::segment_bytes): delivered
   // records go when their whole segment is delivered.
   uint64_t log_segment_bytes = 64ull << 20;
-  // Tests only: called on the sender thread right before a batch's INSERT is sent, with the
-  // batch's query id (to freeze or kill ClickHouse at that moment). Empty: nothing.
+  // Tests only: called on the sender thread right before a batch is sent (before its stage
+  // table is created, or its INSERT sent), with the batch's query id (to freeze or kill
+  // ClickHouse at that moment). Empty: nothing.
   std::function<void(const std::string& query_id)> before_send;
   // This node's name in trackhouse_writers (the one-writer claim); empty: host name + data dir.
   std::string node_id;
