@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "clickhouse/test_server.h"
 #include "common/error_codes.h"
+#include "sql/lexer.h"
 
 namespace trackhouse::clickhouse {
 namespace {
@@ -191,6 +194,48 @@ TEST(ParamsTest, KeepsTokensApart) {
   auto sql = BindParameters("SELECT 1-{n:Int32}", {{"n", "-1"}});
   ASSERT_TRUE(sql.ok());
   EXPECT_EQ(*sql, "SELECT 1- (-1)");  // never "1--1", which would start a comment
+}
+
+TEST(ParamsTest, ArbitraryBytesNeverEscapeTheirLiteral) {
+  // Random values for every kind of type: each either binds to a literal that lexes as the
+  // tokens of one expression (nothing after it, no comment) or is refused naming the parameter.
+  std::mt19937 rng(12345);
+  const char* types[] = {"String", "UInt32", "Int64", "Float64", "Date", "DateTime",
+                         "Array(String)", "Array(Int8)", "Tuple(String, UInt8)",
+                         "Nullable(String)", "FixedString(4)", "Identifier"};
+  const std::string alphabet = std::string("'\\\"`{}[](),:;-/*#\n\t 0123456789abcN.e+") +
+                               std::string(1, '\0') + "\xc3\xa9";
+  int bound = 0, refused = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string value;
+    int length = static_cast<int>(rng() % 12);
+    for (int j = 0; j < length; ++j) value.push_back(alphabet[rng() % alphabet.size()]);
+    const char* type = types[rng() % std::size(types)];
+    auto sql = BindParameters(std::string("SELECT {p:") + type + "} AS x", {{"p", value}});
+    if (!sql.ok()) {
+      EXPECT_EQ(sql.status().clickhouse_code(), ch::kBadQueryParameter) << type << " " << value;
+      ++refused;
+      continue;
+    }
+    ++bound;
+    // The statement still ends with the alias: the literal closed everything it opened.
+    ASSERT_GE(sql->size(), 5u);
+    EXPECT_EQ(sql->substr(sql->size() - 5), " AS x") << type << " [" << value << "]: " << *sql;
+    EXPECT_FALSE(HasParameters(*sql)) << *sql;
+    sql::Lexer lexer(*sql);
+    int tokens = 0;
+    sql::Token last;
+    for (sql::Token t = lexer.Next(); !t.Is(sql::TokenKind::kEnd); t = lexer.Next()) {
+      ASSERT_FALSE(t.Is(sql::TokenKind::kError)) << type << " [" << value << "]: " << *sql;
+      ASSERT_FALSE(t.Is(sql::TokenKind::kSemicolon)) << *sql;
+      last = t;
+      ++tokens;
+    }
+    EXPECT_TRUE(last.IsKeyword("X")) << *sql;
+    EXPECT_GE(tokens, 4);
+  }
+  EXPECT_GT(bound, 500);  // both outcomes were exercised
+  EXPECT_GT(refused, 500);
 }
 
 // Against the real 18.16, which has no HTTP parameters: every bound value comes back as the
