@@ -1176,9 +1176,12 @@ void DeliveryStoreImpl::Finish(const TableKey& key, BatchOutcome outcome) {
     std::lock_guard lock(mu_);
     auto& d = dests_[key];
     d.inflight.reset();
-    d.delay_ms = 0;
-    d.retry_at_micros = 0;
-    d.last_error.clear();
+    if (outcome != BatchOutcome::kSuperseded) {
+      // A superseded batch failed somehow: its resend keeps the backoff.
+      d.delay_ms = 0;
+      d.retry_at_micros = 0;
+      d.last_error.clear();
+    }
     if (outcome != BatchOutcome::kSuperseded) {
       for (const auto& sl : f.slices) SliceDoneLocked(sl.lsn);
     }
@@ -1356,7 +1359,9 @@ void DeliveryStoreImpl::SendStaged(const TableKey& key, const BatchRecord& rec,
     s = client.Query("DROP TABLE " + stage, ddl).status();
     if (s.ok()) s = client.Query("CREATE TABLE " + stage + " AS " + table, ddl).status();
   }
-  if (!s.ok()) return RetryForDelivery(s) ? unknown(s) : invalid(s);
+  // Only a table that is gone makes the batch invalid here; anything else (rights to create
+  // tables, a full disk) is the server's state and is retried.
+  if (!s.ok()) return s.code() == StatusCode::kNotFound ? invalid(s) : unknown(s);
   // 2. The rows into the stage: one block, one part.
   clickhouse::InsertTarget target;
   target.database = rec.database;
@@ -1371,17 +1376,17 @@ void DeliveryStoreImpl::SendStaged(const TableKey& key, const BatchRecord& rec,
                                           " AND table = " + QuoteString(stage_name) +
                                           " AND active ORDER BY partition_id");
   if (!partitions.ok()) return unknown(partitions.status());
-  bool attached = false;
   for (const auto& p : *partitions) {
     s = client.Query("ALTER TABLE " + table + " ATTACH PARTITION ID " + QuoteString(p.at(0)) +
                          " FROM " + stage,
                      ddl)
             .status();
     if (!s.ok()) {
-      // After a first partition went in, the batch cannot be refused as a whole any more.
-      return (attached || RetryForDelivery(s)) ? unknown(s) : invalid(s);
+      // The rows were fine (the stage took them): whatever failed (the table changed since the
+      // stage was made, rights, a partition already in), the fence and the block numbers tell
+      // what arrived, and a resend checks the rows against the table again.
+      return unknown(s);
     }
-    attached = true;
   }
   if (FailPointHit("delivery_after_send")) ::raise(SIGKILL);
   // 4. The stage goes; its rows are the table's now.
