@@ -348,7 +348,15 @@ class DeliveryStoreImpl final : public DeliveryStore {
     bool ok = delivered_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
       return HandledUptoLocked() >= lsn || stopped_;
     });
-    if (ok && HandledUptoLocked() >= lsn) return Status::OK();
+    if (ok && HandledUptoLocked() >= lsn) {
+      auto dead = dead_lsns_.find(lsn);
+      if (dead == dead_lsns_.end()) return Status::OK();
+      return Status::InvalidArgument(
+          fmt::format("ClickHouse refused the rows of spool LSN {}; they are kept as a dead "
+                      "letter ({}): {}",
+                      lsn, dead->second.first, dead->second.second.message()),
+          dead->second.second.clickhouse_code());
+    }
     return Status::Timeout(
         fmt::format("rows up to spool LSN {} are not yet confirmed by ClickHouse after {} ms; "
                     "they stay accepted and will be delivered",
@@ -576,6 +584,9 @@ class DeliveryStoreImpl final : public DeliveryStore {
   uint64_t journal_since_checkpoint_ = 0;
   uint64_t checkpointed_upto_ = 0;
   std::map<TableKey, uint64_t> dead_letter_counts_;  // from DATA/deadletter
+  // Spool LSNs of dead-lettered rows since the start: dead-letter file name and the refusal.
+  static constexpr size_t kMaxDeadLsns = 100000;
+  std::map<uint64_t, std::pair<std::string, Status>> dead_lsns_;
   // Cached reachability for /ready.
   int64_t ping_checked_micros_ = 0;
   Status ping_status_ = Status::Unavailable("not checked yet");
@@ -1231,6 +1242,10 @@ void DeliveryStoreImpl::DeadLetterBatch(const TableKey& key, const Status& error
   {
     std::lock_guard lock(mu_);
     ++dests_[key].dead_letters;
+    // WaitForDelivery tells a waiting request that its rows became a dead letter (for the most
+    // recent kMaxDeadLsns records).
+    for (uint64_t lsn : letter.lsns) dead_lsns_[lsn] = {DeadLetterFileName(letter), error};
+    while (dead_lsns_.size() > kMaxDeadLsns) dead_lsns_.erase(dead_lsns_.begin());
   }
   Finish(key, BatchOutcome::kDeadLettered);
 }

@@ -466,13 +466,19 @@ TEST_F(DeliveryTest, SchemaChangeDeadLettersTheBatchWithoutBlockingAndReplayDeli
   auto dead = store->GetTable("default", "d_dead");
   auto alive = store->GetTable("default", "d_alive");
   ASSERT_TRUE(dead.ok() && alive.ok());
-  ASSERT_TRUE(store->Insert(**dead, Rows(**dead, 0, 20, false)).ok());
+  auto dead_insert = store->Insert(**dead, Rows(**dead, 0, 20, false));
+  ASSERT_TRUE(dead_insert.ok());
   // The column changes type in ClickHouse while the rows wait in the spool.
   Query("ALTER TABLE d_dead MODIFY COLUMN name UInt64");
   ASSERT_TRUE(store->Insert(**alive, Rows(**alive, 0, 30, false)).ok());
   ASSERT_TRUE(store->FlushAll().ok());
   EXPECT_EQ(Query("SELECT count() FROM d_dead"), "0");
   EXPECT_EQ(Query("SELECT count() FROM d_alive"), "30");
+  // wait_for_delivery on those rows hears that they became a dead letter.
+  Status waited = store->WaitForDelivery(dead_insert->lsn, 1000);
+  EXPECT_EQ(waited.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(waited.clickhouse_code(), 53);
+  EXPECT_NE(waited.message().find("dead letter"), std::string::npos) << waited.ToString();
   DeliveryReport report = store->Report();
   EXPECT_EQ(report.dead_letters, 1u);
   EXPECT_EQ(report.backlog_rows, 0u);
