@@ -553,6 +553,20 @@ Status RunDdl(const DdlContext& context, const sql::Statement& stmt, std::string
     TH_RETURN_IF_ERROR(context.client->Query(text, request).status());
   }
   LogOnce(plan);
+  if (!context.capabilities->ttl) {
+    if (const auto* rename = stmt.As<sql::RenameTableStmt>()) {
+      for (const auto& r : rename->renames) {
+        Status moved = MoveTtl(*context.client, r.from_database.empty() ? database : r.from_database,
+                               r.from_table, r.to_database.empty() ? database : r.to_database,
+                               r.to_table);
+        if (!moved.ok()) {
+          return moved.WithContext(fmt::format("the tables were renamed, but the TTL trackhouse "
+                                               "enforces for {} could not follow",
+                                               r.from_table));
+        }
+      }
+    }
+  }
   for (const auto& record : plan.ttl) {
     Status st = RecordTtl(*context.client, record.database, record.table, record.expr);
     if (!st.ok()) {

@@ -291,6 +291,17 @@ TEST_F(DdlServerTest, TtlEnforcerDropsWhollyExpiredPartitions) {
   ASSERT_TRUE(kept.ok());
   EXPECT_EQ(*kept, "5\n6\n");
 
+  // RENAME TABLE moves the record to the new name.
+  ASSERT_TRUE(Run(client, *caps,
+                  "ALTER TABLE ttl_events MODIFY TTL created_at + INTERVAL 7 DAY").ok());
+  ASSERT_TRUE(Run(client, *caps, "RENAME TABLE ttl_events TO ttl_renamed").ok());
+  auto moved = client.Query(
+      "SELECT table, argMax(ttl, version) FROM default.trackhouse_ttl WHERE table IN "
+      "('ttl_events', 'ttl_renamed') GROUP BY table ORDER BY table FORMAT TabSeparated");
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(*moved, "ttl_events\t\nttl_renamed\tcreated_at + INTERVAL 7 DAY\n");
+  ASSERT_TRUE(Run(client, *caps, "RENAME TABLE ttl_renamed TO ttl_events").ok());
+
   // DROP TABLE forgets the record.
   ASSERT_TRUE(Run(client, *caps,
                   "ALTER TABLE ttl_events MODIFY TTL created_at + INTERVAL 1 DAY").ok());

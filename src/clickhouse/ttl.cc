@@ -61,6 +61,22 @@ Status RecordTtl(Client& client, std::string_view database, std::string_view tab
   return client.Query(insert).status();
 }
 
+Status MoveTtl(Client& client, std::string_view from_database, std::string_view from_table,
+               std::string_view to_database, std::string_view to_table) {
+  Result<std::string> current = client.Query(fmt::format(
+      "SELECT argMax(ttl, version) FROM default.trackhouse_ttl WHERE database = {} AND table = "
+      "{} FORMAT TabSeparated",
+      QuoteString(from_database), QuoteString(from_table)));
+  if (!current.ok()) {
+    return current.status().clickhouse_code() == ch::kUnknownTable ? Status::OK()
+                                                                   : current.status();
+  }
+  auto rows = TsvRows(*current);
+  if (rows.empty() || rows[0].empty() || rows[0][0].empty()) return Status::OK();
+  TH_RETURN_IF_ERROR(RecordTtl(client, to_database, to_table, rows[0][0]));
+  return RecordTtl(client, from_database, from_table, "");
+}
+
 TtlEnforcer::TtlEnforcer(TtlEnforcerOptions options) : options_(std::move(options)) {}
 
 TtlEnforcer::~TtlEnforcer() { Stop(); }

@@ -19,7 +19,8 @@
 //
 // trackhouse_ttl (database String, table String, ttl String, version UInt64) is a
 // ReplacingMergeTree(version) ordered by (database, table); the newest version of a table's row
-// wins, and an empty ttl means the TTL was removed (REMOVE TTL, DROP TABLE).
+// wins, and an empty ttl means the TTL was removed (REMOVE TTL, DROP TABLE); RENAME TABLE moves
+// the record to the new name.
 //
 // Thread-safety: RecordTtl is a free function; a TtlEnforcer's methods may be called from any
 // thread, and it runs its rounds on a thread of its own between Start and Stop.
@@ -47,6 +48,11 @@ inline constexpr std::string_view kTtlTable = "trackhouse_ttl";
 // when needed. Errors are the client's.
 Status RecordTtl(Client& client, std::string_view database, std::string_view table,
                  std::string_view expr);
+
+// RENAME TABLE: the TTL recorded for from_database.from_table (if any) moves to
+// to_database.to_table. Errors are the client's.
+Status MoveTtl(Client& client, std::string_view from_database, std::string_view from_table,
+               std::string_view to_database, std::string_view to_table);
 
 struct TtlEnforcerOptions {
   ClientOptions client;
