@@ -10,8 +10,9 @@
 //     now() and toDateTime64(x, p[, tz]) toDateTime(x[, tz]);
 //   - no TTL (before 19.6): the table's TTL clause (CREATE TABLE, ALTER ... MODIFY TTL) is
 //     removed and recorded for trackhouse's TtlEnforcer (clickhouse/ttl.h), which drops
-//     expired partitions itself; REMOVE TTL and DROP TABLE forget it; a column TTL is removed
-//     (not enforced: ClickHouse cannot drop a column's values a partition at a time);
+//     expired partitions itself; REMOVE TTL and DROP TABLE forget it, RENAME TABLE moves it; a
+//     column TTL is removed (not enforced: ClickHouse cannot drop a column's values a partition
+//     at a time);
 //   - LowCardinality on 18.x: every statement carries allow_experimental_low_cardinality_type=1
 //     (Capabilities::RequiredSettings). ON CLUSTER DDL runs with each server's profile instead of
 //     the request's settings, so with a cluster of 18.x servers whose profile does not set it,
