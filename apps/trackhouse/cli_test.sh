@@ -407,6 +407,8 @@ if [[ -x /usr/sbin/clickhouse-server ]] || command -v clickhouse-server >/dev/nu
       check "X-ClickHouse-Format of a passed-through SELECT" grep -qi "X-ClickHouse-Format: JSONEachRow" "$WORK/headers"
       out="$(curl -sS "$SERVER_URL/?query=CREATE%20TABLE%20nope%20(x%20UInt8)%20ENGINE%20%3D%20Memory")"
       check "GET DDL is refused as readonly" contains "$out" "Code: 164."
+      out="$(curl -sS "$SERVER_URL/?readonly=0&query=SYSTEM%20DROP%20DNS%20CACHE")"
+      check "GET stays read-only for ClickHouse even with readonly=0" contains "$out" "Code: 164."
 
       out="$(printf 'CREATE DATABASE m2;\nUSE m2;\nCREATE TABLE t (x UInt8) ENGINE = MergeTree ORDER BY x;\nSET max_threads = 1;\nSELECT currentDatabase(), count() FROM t;\nSELECT value FROM system.settings WHERE name = %s;\n' "'max_threads'" |
         "$BIN" query --url "$SERVER_URL" --format TSV 2>&1)"

@@ -74,7 +74,11 @@ Status PassthroughQueryHandler::Prepare(const query::QueryRequest& request,
       continue;
     }
     if (IsTransportSetting(name)) continue;
-    if (name == "readonly") has_readonly = true;
+    if (name == "readonly") {
+      // A read-only request stays read-only: readonly=0 (which a GET may carry) does not lift it.
+      if (request.readonly && (value == "0" || value == "false")) continue;
+      has_readonly = true;
+    }
     given.emplace_back(name, value);
   }
   for (const auto& s : capabilities.RequiredSettings()) {

@@ -72,6 +72,12 @@ TEST(PassthroughPrepareTest, ReadonlyTransportSettingsDatabaseAndFormat) {
   ASSERT_TRUE(PassthroughQueryHandler::Prepare(request, Caps(false), &text, &options).ok());
   EXPECT_EQ(options.settings,
             (Settings{{"allow_experimental_low_cardinality_type", "1"}, {"readonly", "1"}}));
+  // readonly=0 does not make a read-only request writable.
+  request.settings = {{"readonly", "0"}};
+  options = {};
+  ASSERT_TRUE(PassthroughQueryHandler::Prepare(request, Caps(false), &text, &options).ok());
+  EXPECT_EQ(options.settings,
+            (Settings{{"allow_experimental_low_cardinality_type", "1"}, {"readonly", "2"}}));
 }
 
 class PassthroughServerTest : public ClickHouseSuite {
@@ -206,6 +212,10 @@ TEST_F(PassthroughServerTest, ReadonlyRequestsCannotWrite) {
   auto refused = Run("INSERT INTO copies SELECT 9, 'x'", {}, "metrics", /*readonly=*/true);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().clickhouse_code(), ch::kReadonly);
+  auto lifted = Run("INSERT INTO copies SELECT 9, 'x'", {{"readonly", "0"}}, "metrics",
+                    /*readonly=*/true);
+  ASSERT_FALSE(lifted.ok());
+  EXPECT_EQ(lifted.status().clickhouse_code(), ch::kReadonly);
   auto count = Run("SELECT count() FROM copies WHERE id = 9");
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(count->body, "0\n");
