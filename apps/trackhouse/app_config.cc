@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -71,6 +72,36 @@ Setter Seconds(uint64_t* field_ms) {
       return Status::InvalidArgument(where + ": expected a non-negative number of seconds");
     }
     *field_ms = static_cast<uint64_t>(v * 1000 + 0.5);
+    return Status::OK();
+  };
+}
+
+// Milliseconds as a non-negative integer.
+Setter Millis(std::chrono::milliseconds* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    auto v = n.value<int64_t>();
+    if (!n.is_integer() || !v || *v < 0) {
+      return Status::InvalidArgument(where + ": expected a number of milliseconds >= 0");
+    }
+    *field = std::chrono::milliseconds(*v);
+    return Status::OK();
+  };
+}
+
+// An inline table of strings: { "a" = "b", ... }.
+Setter StringMap(std::map<std::string, std::string>* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    const toml::table* table = n.as_table();
+    if (table == nullptr) return Status::InvalidArgument(where + ": expected a table of strings");
+    std::map<std::string, std::string> values;
+    for (const auto& [key, value] : *table) {
+      if (!value.is_string()) {
+        return Status::InvalidArgument(where + "." + std::string(key.str()) +
+                                       ": expected a string");
+      }
+      values[std::string(key.str())] = *value.value<std::string>();
+    }
+    *field = std::move(values);
     return Status::OK();
   };
 }
@@ -379,6 +410,11 @@ Status LoadConfigFile(const std::string& path, AppConfig* config) {
         {"spool_max_bytes", UInt(&config->delivery.spool_max_bytes)},
         {"set_deduplication_window", Bool(&config->delivery.set_deduplication_window)},
         {"sync", Bool(&config->delivery.sync)},
+        {"request_timeout_ms", Millis(&config->delivery.clickhouse.request_timeout)},
+        {"connect_timeout_ms", Millis(&config->delivery.clickhouse.connect_timeout)},
+        {"retry_min_ms", UInt(&config->delivery.retry_min_ms)},
+        {"retry_max_ms", UInt(&config->delivery.retry_max_ms)},
+        {"shard_http_addresses", StringMap(&config->delivery.shard_http_addresses)},
         {"ttl_check_interval_ms", UInt(&config->ttl_check_interval_ms)}}},
       {"client", {{"url", String(&config->client_url)}}},
       {"log", {{"level", String(&config->log_level)}, {"format", String(&config->log_format)}}},

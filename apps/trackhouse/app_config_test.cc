@@ -243,6 +243,11 @@ batch_max_age_ms = 250
 spool_max_bytes = 2147483648
 set_deduplication_window = true
 ttl_check_interval_ms = 60000
+request_timeout_ms = 1500
+connect_timeout_ms = 500
+retry_min_ms = 50
+retry_max_ms = 2000
+shard_http_addresses = { "10.0.0.2:9000" = "10.0.0.2:8123", "10.0.0.3:9000" = "10.0.0.3:8124" }
 )",
                        &config);
   ASSERT_TRUE(status.ok()) << status.ToString();
@@ -257,6 +262,13 @@ ttl_check_interval_ms = 60000
   EXPECT_EQ(config.delivery.spool_max_bytes, 2147483648u);
   EXPECT_TRUE(config.delivery.set_deduplication_window);
   EXPECT_EQ(config.ttl_check_interval_ms, 60000u);
+  EXPECT_EQ(config.delivery.clickhouse.request_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(config.delivery.clickhouse.connect_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(config.delivery.retry_min_ms, 50u);
+  EXPECT_EQ(config.delivery.retry_max_ms, 2000u);
+  EXPECT_EQ(config.delivery.shard_http_addresses,
+            (std::map<std::string, std::string>{{"10.0.0.2:9000", "10.0.0.2:8123"},
+                                                {"10.0.0.3:9000", "10.0.0.3:8124"}}));
 }
 
 TEST_F(AppConfigTest, ClickHouseSectionValuesAreChecked) {

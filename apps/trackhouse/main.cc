@@ -208,6 +208,8 @@ int Serve(const Flags& flags) {
     options.clickhouse = *url;
     options.clickhouse.tls_ca_file = config.delivery.clickhouse.tls_ca_file;
     options.clickhouse.tls_verify = config.delivery.clickhouse.tls_verify;
+    options.clickhouse.request_timeout = config.delivery.clickhouse.request_timeout;
+    options.clickhouse.connect_timeout = config.delivery.clickhouse.connect_timeout;
     options.data_dir = config.data_dir;
     options.idempotency_window_micros =
         static_cast<int64_t>(config.server.track.idempotency_window_seconds) * 1000000;
