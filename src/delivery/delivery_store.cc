@@ -458,7 +458,9 @@ class DeliveryStoreImpl final : public DeliveryStore {
 
   // Connection and capabilities; false while ClickHouse cannot be reached.
   bool EnsureConnected();
-  void SetCapabilities(clickhouse::Capabilities caps) {
+  // `log_adaptations`: also one line per adaptation (when ClickHouse was first reached after the
+  // start; at the start `serve` logs them itself).
+  void SetCapabilities(clickhouse::Capabilities caps, bool log_adaptations) {
     std::lock_guard lock(caps_mu_);
     if (caps_) return;
     caps_ = std::make_unique<clickhouse::Capabilities>(std::move(caps));
@@ -466,7 +468,10 @@ class DeliveryStoreImpl final : public DeliveryStore {
     logging::Info("clickhouse_connected",
                   {{"endpoint", options_.clickhouse.Endpoint()},
                    {"version", caps_->version.ToString()}});
-    for (const auto& a : caps_->Adaptations()) logging::Info("clickhouse_adaptation", {{"detail", a}});
+    if (!log_adaptations) return;
+    for (const auto& a : caps_->Adaptations()) {
+      logging::Info("clickhouse_adaptation", {{"adaptation", a}});
+    }
   }
   bool connected() const { return caps_ptr_.load() != &unknown_caps_; }
 
@@ -916,7 +921,7 @@ bool DeliveryStoreImpl::EnsureConnected() {
   if (connected()) return true;
   auto caps = clickhouse::DetectCapabilities(query_client_);
   if (!caps.ok()) return false;
-  SetCapabilities(*caps);
+  SetCapabilities(*caps, /*log_adaptations=*/true);
   (void)CreateWritersTable();  // CheckClaim tries again
   return true;
 }
@@ -1968,7 +1973,7 @@ Status DeliveryStoreImpl::Open() {
 
   auto caps = clickhouse::DetectCapabilities(query_client_);
   if (caps.ok()) {
-    SetCapabilities(*caps);
+    SetCapabilities(*caps, /*log_adaptations=*/false);
     (void)CreateWritersTable();
   } else {
     logging::Warn("clickhouse_unreachable", {{"endpoint", options_.clickhouse.Endpoint()},
