@@ -41,6 +41,7 @@
 #include "delivery/records.h"
 #include "delivery/schema_cache.h"
 #include "eval/expression.h"
+#include "formats/text_escapes.h"
 #include "idempotency/idempotency.h"
 #include "log/log.h"
 #include "sql/parser.h"
@@ -101,29 +102,6 @@ std::string QualifiedName(const std::string& db, const std::string& table) {
   return db + "." + table;
 }
 
-// Unescapes one TabSeparated field.
-std::string UnescapeTsv(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\' || i + 1 == s.size()) {
-      out += s[i];
-      continue;
-    }
-    char c = s[++i];
-    switch (c) {
-      case 't': out += '\t'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case '0': out += '\0'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 // Runs `sql` (FORMAT TabSeparated) and splits the answer into rows of unescaped fields.
 Result<std::vector<std::vector<std::string>>> QueryRows(clickhouse::Client& client,
                                                         const std::string& sql,
@@ -139,7 +117,8 @@ Result<std::vector<std::vector<std::string>>> QueryRows(clickhouse::Client& clie
     size_t f = 0;
     while (true) {
       size_t tab = line.find('\t', f);
-      fields.push_back(UnescapeTsv(line.substr(f, tab == std::string_view::npos ? tab : tab - f)));
+      const size_t len = tab == std::string_view::npos ? tab : tab - f;
+      fields.push_back(formats::DecodeEscapedText(line.substr(f, len)));
       if (tab == std::string_view::npos) break;
       f = tab + 1;
     }

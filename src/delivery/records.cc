@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/coding.h"
+#include "delivery/codec.h"
 #include "common/crc32c.h"
 #include "types/block_codec.h"
 
@@ -14,25 +15,10 @@ constexpr uint8_t kFlagKey = 1;
 constexpr std::string_view kDeadLetterMagic = "THDEADL1";
 constexpr uint32_t kDeadLetterVersion = 1;
 
-void PutI64(std::string* out, int64_t v) { PutFixed64(out, static_cast<uint64_t>(v)); }
-bool GetI64(std::string_view* in, int64_t* v) {
-  uint64_t u = 0;
-  if (!GetFixed64(in, &u)) return false;
-  *v = static_cast<int64_t>(u);
-  return true;
-}
-bool GetString(std::string_view* in, std::string* out) {
-  std::string_view v;
-  if (!GetLengthPrefixed(in, &v)) return false;
-  out->assign(v);
-  return true;
-}
-bool GetU8(std::string_view* in, uint8_t* v) {
-  if (in->empty()) return false;
-  *v = static_cast<uint8_t>((*in)[0]);
-  in->remove_prefix(1);
-  return true;
-}
+using codec::GetI64;
+using codec::GetString;
+using codec::GetU8;
+using codec::PutI64;
 
 // LSNs as runs: count, then per run the gap from the previous run's end and the run's length.
 void PutLsns(std::string* out, const std::vector<uint64_t>& lsns) {

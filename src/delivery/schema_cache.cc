@@ -4,6 +4,7 @@
 
 #include "common/coding.h"
 #include "common/crc32c.h"
+#include "delivery/codec.h"
 #include "types/data_type.h"
 
 namespace trackhouse::delivery {
@@ -12,16 +13,12 @@ namespace {
 constexpr std::string_view kMagic = "THSCHEM1";
 constexpr uint32_t kVersion = 1;
 
-bool GetString(std::string_view* in, std::string* out) {
-  std::string_view v;
-  if (!GetLengthPrefixed(in, &v)) return false;
-  out->assign(v);
-  return true;
-}
+using codec::GetString;
+
 bool GetBool(std::string_view* in, bool* b) {
-  if (in->empty()) return false;
-  *b = (*in)[0] != 0;
-  in->remove_prefix(1);
+  uint8_t v = 0;
+  if (!codec::GetU8(in, &v)) return false;
+  *b = v != 0;
   return true;
 }
 
