@@ -91,8 +91,7 @@ int RunDeadLetter(const DeadLetterCommand& command, std::FILE* out, std::FILE* e
   const std::string dir = command.data_dir + "/deadletter";
   if (command.action == "list") return List(dir, out, err);
   if (command.action == "replay") return Replay(command, dir, out, err);
-  fmt::print(err, "trackhouse deadletter: unknown action '{}' (list or replay)\n",
-             command.action);
+  fmt::print(err, "trackhouse deadletter: unknown action '{}' (list or replay)\n", command.action);
   return 2;
 }
 

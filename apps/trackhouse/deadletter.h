@@ -18,9 +18,9 @@
 namespace trackhouse::app {
 
 struct DeadLetterCommand {
-  std::string action;          // "list" or "replay"
-  std::string data_dir;        // the data directory (its deadletter/ subdirectory is read)
-  std::string clickhouse_url;  // replay: http[s]://[user[:password]@]host[:port][/database]
+  std::string action;              // "list" or "replay"
+  std::string data_dir;            // the data directory (its deadletter/ subdirectory is read)
+  std::string clickhouse_url;      // replay: http[s]://[user[:password]@]host[:port][/database]
   std::vector<std::string> files;  // replay: files to replay; empty: every file
 };
 

@@ -103,9 +103,9 @@ std::string QualifiedName(const std::string& db, const std::string& table) {
 }
 
 // Runs `sql` (FORMAT TabSeparated) and splits the answer into rows of unescaped fields.
-Result<std::vector<std::vector<std::string>>> QueryRows(clickhouse::Client& client,
-                                                        const std::string& sql,
-                                                        const clickhouse::RequestOptions& req = {}) {
+Result<std::vector<std::vector<std::string>>> QueryRows(
+    clickhouse::Client& client, const std::string& sql,
+    const clickhouse::RequestOptions& req = {}) {
   TH_ASSIGN_OR_RETURN(std::string body, client.Query(sql + " FORMAT TabSeparated", req));
   std::vector<std::vector<std::string>> rows;
   size_t pos = 0;
@@ -212,7 +212,7 @@ struct Routing {
 
 struct DestState {
   std::string database, table;
-  std::string cluster;  // sharded over this cluster's shards; "" for the --clickhouse server
+  std::string cluster;      // sharded over this cluster's shards; "" for the --clickhouse server
   uint64_t next_shard = 0;  // round robin over the shards, per batch
   Routing routing;
   int64_t retry_at_micros = 0;  // monotonic
@@ -279,21 +279,21 @@ class DeliveryStoreImpl final : public DeliveryStore {
   }
 
   Result<std::vector<std::string>> ListDatabases() override {
-    TH_ASSIGN_OR_RETURN(auto rows,
-                        QueryRows(query_client_, "SELECT name FROM system.databases ORDER BY name"));
+    TH_ASSIGN_OR_RETURN(
+        auto rows, QueryRows(query_client_, "SELECT name FROM system.databases ORDER BY name"));
     std::vector<std::string> out;
     for (auto& r : rows) out.push_back(std::move(r[0]));
     return out;
   }
 
   Result<std::vector<std::string>> ListTables(const std::string& database) override {
-    TH_ASSIGN_OR_RETURN(auto rows, QueryRows(query_client_,
-                                             "SELECT name FROM system.tables WHERE database = " +
-                                                 QuoteString(database) + " ORDER BY name"));
+    TH_ASSIGN_OR_RETURN(
+        auto rows, QueryRows(query_client_, "SELECT name FROM system.tables WHERE database = " +
+                                                QuoteString(database) + " ORDER BY name"));
     if (rows.empty()) {
-      TH_ASSIGN_OR_RETURN(auto dbs, QueryRows(query_client_,
-                                              "SELECT name FROM system.databases WHERE name = " +
-                                                  QuoteString(database)));
+      TH_ASSIGN_OR_RETURN(
+          auto dbs, QueryRows(query_client_, "SELECT name FROM system.databases WHERE name = " +
+                                                 QuoteString(database)));
       if (dbs.empty()) {
         return Status::NotFound(fmt::format("Database {} doesn't exist", database),
                                 ch::kUnknownDatabase);
@@ -314,9 +314,9 @@ class DeliveryStoreImpl final : public DeliveryStore {
                                        const types::Block& block) override {
     return InsertWait(schema, block, nullptr);
   }
-  Result<storage::InsertResult> InsertIdempotent(const storage::TableSchema& schema,
-                                                 const types::Block& block,
-                                                 const storage::IdempotencyRecord& record) override {
+  Result<storage::InsertResult> InsertIdempotent(
+      const storage::TableSchema& schema, const types::Block& block,
+      const storage::IdempotencyRecord& record) override {
     return InsertWait(schema, block, &record);
   }
   Status InsertAsync(const storage::TableSchema& schema, const types::Block& block,
@@ -324,9 +324,8 @@ class DeliveryStoreImpl final : public DeliveryStore {
 
   Status WaitForDelivery(uint64_t lsn, int64_t timeout_ms) override {
     std::unique_lock lock(mu_);
-    bool ok = delivered_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
-      return HandledUptoLocked() >= lsn || stopped_;
-    });
+    bool ok = delivered_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                                     [&] { return HandledUptoLocked() >= lsn || stopped_; });
     if (ok && HandledUptoLocked() >= lsn) {
       auto dead = dead_lsns_.find(lsn);
       if (dead == dead_lsns_.end()) return Status::OK();
@@ -351,10 +350,10 @@ class DeliveryStoreImpl final : public DeliveryStore {
 
   Result<std::vector<storage::PartInfo>> ListParts(const std::string& database,
                                                    const std::string& table) override {
-    return Status::NotSupported(fmt::format(
-        "ListParts({}.{}): in ClickHouse mode the parts are ClickHouse's; ask it "
-        "(SELECT ... FROM system.parts passes through)",
-        database, table));
+    return Status::NotSupported(
+        fmt::format("ListParts({}.{}): in ClickHouse mode the parts are ClickHouse's; ask it "
+                    "(SELECT ... FROM system.parts passes through)",
+                    database, table));
   }
   Result<std::unique_ptr<storage::ScanSource>> Scan(const std::string& database,
                                                     const std::string& table,
@@ -370,8 +369,8 @@ class DeliveryStoreImpl final : public DeliveryStore {
     uint64_t upto = 0;
     {
       std::lock_guard lock(mu_);
-      upto = std::max(registered_upto_,
-                      registered_beyond_.empty() ? 0 : *registered_beyond_.rbegin());
+      upto =
+          std::max(registered_upto_, registered_beyond_.empty() ? 0 : *registered_beyond_.rbegin());
       flush_upto_ = std::max(flush_upto_, upto);
     }
     cv_.notify_all();
@@ -406,8 +405,7 @@ class DeliveryStoreImpl final : public DeliveryStore {
   }
 
   // Schemas.
-  Result<TableInfoPtr> Lookup(const std::string& database, const std::string& table,
-                              bool refresh);
+  Result<TableInfoPtr> Lookup(const std::string& database, const std::string& table, bool refresh);
   Result<RemoteDefinition> FetchDefinition(const std::string& database, const std::string& table);
   TableInfoPtr BuildInfo(const RemoteDefinition& def);
   // Writes saved_definitions_ to DATA/schemas (temporary file, synced, renamed).
@@ -444,9 +442,8 @@ class DeliveryStoreImpl final : public DeliveryStore {
     if (caps_) return;
     caps_ = std::make_unique<clickhouse::Capabilities>(std::move(caps));
     caps_ptr_.store(caps_.get());
-    logging::Info("clickhouse_connected",
-                  {{"endpoint", options_.clickhouse.Endpoint()},
-                   {"version", caps_->version.ToString()}});
+    logging::Info("clickhouse_connected", {{"endpoint", options_.clickhouse.Endpoint()},
+                                           {"version", caps_->version.ToString()}});
     if (!log_adaptations) return;
     for (const auto& a : caps_->Adaptations()) {
       logging::Info("clickhouse_adaptation", {{"adaptation", a}});
@@ -581,20 +578,19 @@ class DeliveryStoreImpl final : public DeliveryStore {
 // The definitions of the table, of where its rows go, and the shard weights, as ClickHouse
 // has them now.
 Result<RemoteDefinition> DeliveryStoreImpl::FetchDefinition(const std::string& database,
-                                                             const std::string& table) {
+                                                            const std::string& table) {
   RemoteDefinition def;
   TH_ASSIGN_OR_RETURN(def.table, clickhouse::FetchTableSchema(query_client_, database, table));
   const clickhouse::EngineInfo& engine = def.table.engine;
   const bool sharded = engine.distributed && !options_.cluster.empty();
   if (engine.buffer || sharded) {
     const std::string& db = sharded ? engine.remote_database : engine.buffer_database;
-    auto dest = clickhouse::FetchTableSchema(
-        query_client_, db.empty() ? database : db,
-        sharded ? engine.remote_table : engine.buffer_table);
+    auto dest = clickhouse::FetchTableSchema(query_client_, db.empty() ? database : db,
+                                             sharded ? engine.remote_table : engine.buffer_table);
     if (!dest.ok()) {
-      return dest.status().WithContext(
-          fmt::format("the {} of {} table {}", sharded ? "local table" : "destination",
-                      engine.name, QualifiedName(database, table)));
+      return dest.status().WithContext(fmt::format("the {} of {} table {}",
+                                                   sharded ? "local table" : "destination",
+                                                   engine.name, QualifiedName(database, table)));
     }
     def.dest = std::move(dest).value();
   }
@@ -631,7 +627,8 @@ TableInfoPtr DeliveryStoreImpl::BuildInfo(const RemoteDefinition& def) {
   }
   if (sharded) {
     std::string key = remote.engine.sharding_key;
-    if (key.size() > 2 && key.front() == '`' && key.back() == '`') key = key.substr(1, key.size() - 2);
+    if (key.size() > 2 && key.front() == '`' && key.back() == '`')
+      key = key.substr(1, key.size() - 2);
     const storage::ColumnDef* col = nullptr;
     for (const auto& c : dest_columns) {
       if (c.name == key) col = &c;
@@ -684,8 +681,8 @@ Result<TableInfoPtr> DeliveryStoreImpl::Lookup(const std::string& database,
     if (!decoded.ok()) return def.status();
     auto it = schemas_.find(key);
     if (it != schemas_.end()) return it->second;
-    logging::Warn("delivery_schema_from_cache", {{"table", QualifiedName(database, table)},
-                                                 {"error", def.status().ToString()}});
+    logging::Warn("delivery_schema_from_cache",
+                  {{"table", QualifiedName(database, table)}, {"error", def.status().ToString()}});
     TableInfoPtr info = BuildInfo(*decoded);
     schemas_[key] = info;
     return info;
@@ -720,9 +717,9 @@ Result<std::vector<SpoolSlice>> DeliveryStoreImpl::Split(const TableInfo& info,
     ctx.now_micros = clock_->NowMicros();
     auto col = info.partition_expr->Evaluate(block, ctx);
     if (!col.ok()) {
-      return col.status().WithContext(fmt::format(
-          "computing the partition ({}) of rows for {}", info.dest_engine.partition_key,
-          QualifiedName(info.dest_database, info.dest_table)));
+      return col.status().WithContext(
+          fmt::format("computing the partition ({}) of rows for {}", info.dest_engine.partition_key,
+                      QualifiedName(info.dest_database, info.dest_table)));
     }
     partition = std::move(col).value();
   }
@@ -768,8 +765,7 @@ bool SameColumns(const storage::TableSchema& a, const storage::TableSchema& b) {
   return true;
 }
 
-Status DeliveryStoreImpl::InsertAsync(const storage::TableSchema& schema,
-                                      const types::Block& block,
+Status DeliveryStoreImpl::InsertAsync(const storage::TableSchema& schema, const types::Block& block,
                                       const storage::IdempotencyRecord* record,
                                       InsertCallback done) {
   {
@@ -780,9 +776,10 @@ Status DeliveryStoreImpl::InsertAsync(const storage::TableSchema& schema,
   if (!SameColumns(*info->schema, schema)) {
     TH_ASSIGN_OR_RETURN(info, Lookup(schema.database, schema.name, true));
     if (!SameColumns(*info->schema, schema)) {
-      return Status::Aborted(fmt::format("table {} changed in ClickHouse while the insert was "
-                                         "prepared; retry it",
-                                         QualifiedName(schema.database, schema.name)));
+      return Status::Aborted(
+          fmt::format("table {} changed in ClickHouse while the insert was "
+                      "prepared; retry it",
+                      QualifiedName(schema.database, schema.name)));
     }
   }
   if (record != nullptr && keys_->Find(record->key, clock_->NowMicros())) {
@@ -814,25 +811,25 @@ Status DeliveryStoreImpl::InsertAsync(const storage::TableSchema& schema,
   }
   auto shared = std::make_shared<SpoolRecord>(std::move(rec));
   const uint64_t rows = block.rows();
-  spool_->AppendAsync(std::move(payload), [this, shared, bytes, rows,
-                                           done = std::move(done)](Result<uint64_t> lsn) {
-    if (!lsn.ok()) {
-      {
-        std::lock_guard lock(mu_);
-        reserved_bytes_ -= bytes;
-      }
-      Refused().Add();
-      done(lsn.status());
-      return;
-    }
-    if (shared->key) keys_->Add(*shared->key, clock_->NowMicros());
-    {
-      std::lock_guard lock(mu_);
-      RegisterLocked(*lsn, *shared, bytes, {}, 0);
-    }
-    cv_.notify_all();
-    done(storage::InsertResult{rows, *lsn});
-  });
+  spool_->AppendAsync(std::move(payload),
+                      [this, shared, bytes, rows, done = std::move(done)](Result<uint64_t> lsn) {
+                        if (!lsn.ok()) {
+                          {
+                            std::lock_guard lock(mu_);
+                            reserved_bytes_ -= bytes;
+                          }
+                          Refused().Add();
+                          done(lsn.status());
+                          return;
+                        }
+                        if (shared->key) keys_->Add(*shared->key, clock_->NowMicros());
+                        {
+                          std::lock_guard lock(mu_);
+                          RegisterLocked(*lsn, *shared, bytes, {}, 0);
+                        }
+                        cv_.notify_all();
+                        done(storage::InsertResult{rows, *lsn});
+                      });
   return Status::OK();
 }
 
@@ -911,28 +908,29 @@ Status DeliveryStoreImpl::ChooseMechanism(const TableKey& key, Routing* routing)
   const auto& caps = capabilities();
   std::string reason;
   Mechanism m = Mechanism::kBlockNumber;
-  const bool has_window = engine.full.find("non_replicated_deduplication_window") !=
-                              std::string::npos &&
-                          engine.full.find("non_replicated_deduplication_window = 0") ==
-                              std::string::npos;
+  const bool has_window =
+      engine.full.find("non_replicated_deduplication_window") != std::string::npos &&
+      engine.full.find("non_replicated_deduplication_window = 0") == std::string::npos;
   if (caps.insert_deduplication_token && engine.replicated) {
     m = Mechanism::kDeduplicationToken;
     reason = "the server has insert_deduplication_token and the table is replicated";
   } else if (caps.insert_deduplication_token && IsMergeTreeFamily(engine.name) && has_window) {
     m = Mechanism::kDeduplicationToken;
-    reason = "the server has insert_deduplication_token and the table sets "
-             "non_replicated_deduplication_window";
+    reason =
+        "the server has insert_deduplication_token and the table sets "
+        "non_replicated_deduplication_window";
   } else if (caps.insert_deduplication_token && caps.non_replicated_deduplication_window &&
              IsMergeTreeFamily(engine.name) && options_.set_deduplication_window) {
-    Status s = query_client_
-                   .Query("ALTER TABLE " + QuoteIdentifier(key.first) + "." +
-                          QuoteIdentifier(key.second) +
-                          " MODIFY SETTING non_replicated_deduplication_window = 1000")
-                   .status();
+    Status s =
+        query_client_
+            .Query("ALTER TABLE " + QuoteIdentifier(key.first) + "." + QuoteIdentifier(key.second) +
+                   " MODIFY SETTING non_replicated_deduplication_window = 1000")
+            .status();
     if (s.ok()) {
       m = Mechanism::kDeduplicationToken;
-      reason = "set non_replicated_deduplication_window = 1000 on the table (allowed by "
-               "set_deduplication_window)";
+      reason =
+          "set non_replicated_deduplication_window = 1000 on the table (allowed by "
+          "set_deduplication_window)";
     } else {
       reason = "setting non_replicated_deduplication_window failed (" + s.message() +
                "); falling back to block numbers";
@@ -961,8 +959,9 @@ Status DeliveryStoreImpl::ChooseMechanism(const TableKey& key, Routing* routing)
     logging::Info("delivery_single_writer",
                   {{"table", QualifiedName(key.first, key.second)},
                    {"node", node_id_},
-                   {"detail", "exactly-once by block numbers needs this trackhouse to be the "
-                              "table's only writer; claimed in trackhouse_writers"}});
+                   {"detail",
+                    "exactly-once by block numbers needs this trackhouse to be the "
+                    "table's only writer; claimed in trackhouse_writers"}});
   }
   return Status::OK();
 }
@@ -976,21 +975,22 @@ Status DeliveryStoreImpl::CheckClaim(const TableKey& key, Routing* routing) {
   const std::string writers = WritersTable();
   Status s = CreateWritersTable();
   if (!s.ok()) return s;
-  auto rows = QueryRows(
-      query_client_,
-      "SELECT node, toString(max(heartbeat)) FROM " + writers + " WHERE database = " +
-          QuoteString(key.first) + " AND table = " + QuoteString(key.second) +
-          " AND node != " + QuoteString(node_id_) + " GROUP BY node HAVING max(heartbeat) > now() - " +
-          std::to_string(kClaimStaleSeconds));
+  auto rows = QueryRows(query_client_, "SELECT node, toString(max(heartbeat)) FROM " + writers +
+                                           " WHERE database = " + QuoteString(key.first) +
+                                           " AND table = " + QuoteString(key.second) +
+                                           " AND node != " + QuoteString(node_id_) +
+                                           " GROUP BY node HAVING max(heartbeat) > now() - " +
+                                           std::to_string(kClaimStaleSeconds));
   if (!rows.ok()) return rows.status();
   routing->claim_checked_micros = now;
   if (!rows->empty()) {
     routing->claim_ok = false;
     routing->claim_error = fmt::format(
-        "table {} is claimed by another trackhouse node '{}' (heartbeat {} UTC in {}): block-number "
+        "table {} is claimed by another trackhouse node '{}' (heartbeat {} UTC in {}): "
+        "block-number "
         "delivery needs one writer per table; not delivering to it",
-        QualifiedName(key.first, key.second), (*rows)[0][0], (*rows)[0].size() > 1 ? (*rows)[0][1] : "",
-        writers);
+        QualifiedName(key.first, key.second), (*rows)[0][0],
+        (*rows)[0].size() > 1 ? (*rows)[0][1] : "", writers);
     logging::Error("delivery_writer_conflict", {{"detail", routing->claim_error}});
     return Status::Unavailable(routing->claim_error);
   }
@@ -1019,14 +1019,14 @@ Status DeliveryStoreImpl::CreateWritersTable() {
 Result<std::vector<std::string>> DeliveryStoreImpl::Shards(const std::string& cluster) {
   auto it = shards_.find(cluster);
   if (it != shards_.end()) return it->second;
-  TH_ASSIGN_OR_RETURN(auto rows, QueryRows(query_client_,
-                                           "SELECT host_name, host_address, port, is_local "
-                                           "FROM system.clusters WHERE cluster = " +
-                                               QuoteString(cluster) +
-                                               " AND replica_num = 1 ORDER BY shard_num"));
+  TH_ASSIGN_OR_RETURN(
+      auto rows, QueryRows(query_client_,
+                           "SELECT host_name, host_address, port, is_local "
+                           "FROM system.clusters WHERE cluster = " +
+                               QuoteString(cluster) + " AND replica_num = 1 ORDER BY shard_num"));
   if (rows.empty()) {
-    return Status::NotFound(fmt::format("ClickHouse knows no cluster '{}' (system.clusters)",
-                                        cluster));
+    return Status::NotFound(
+        fmt::format("ClickHouse knows no cluster '{}' (system.clusters)", cluster));
   }
   std::vector<std::string> out;
   for (const auto& r : rows) {
@@ -1069,11 +1069,11 @@ clickhouse::Client& DeliveryStoreImpl::CheckClient(const std::string& shard) {
 
 Result<int64_t> DeliveryStoreImpl::BlockMark(clickhouse::Client& client, const std::string& db,
                                              const std::string& table) {
-  TH_ASSIGN_OR_RETURN(auto rows, QueryRows(client,
-                                           "SELECT count(), max(max_block_number) FROM "
-                                           "system.parts WHERE database = " +
-                                               QuoteString(db) + " AND table = " +
-                                               QuoteString(table)));
+  TH_ASSIGN_OR_RETURN(auto rows,
+                      QueryRows(client,
+                                "SELECT count(), max(max_block_number) FROM "
+                                "system.parts WHERE database = " +
+                                    QuoteString(db) + " AND table = " + QuoteString(table)));
   if (rows.empty() || rows[0].size() < 2) {
     return Status::Internal("system.parts gave no answer for " + QualifiedName(db, table));
   }
@@ -1104,7 +1104,9 @@ void DeliveryStoreImpl::MaybeCheckpoint(bool force) {
     std::lock_guard lock(mu_);
     const uint64_t handled = HandledUptoLocked();
     if (!force && journal_since_checkpoint_ < kCheckpointEveryRecords) return;
-    if (!force && handled == checkpointed_upto_ && journal_since_checkpoint_ < 4 * kCheckpointEveryRecords) return;
+    if (!force && handled == checkpointed_upto_ &&
+        journal_since_checkpoint_ < 4 * kCheckpointEveryRecords)
+      return;
     cp.spool_handled_upto = handled;
     cp.next_batch_id = next_batch_id_;
     std::erase_if(batches_, [&](const auto& b) {
@@ -1313,8 +1315,7 @@ std::string StageTable(const BatchRecord& rec) {
 
 void DeliveryStoreImpl::DropStages(clickhouse::Client& client, const TableKey& key) {
   auto rows = QueryRows(client, "SELECT name FROM system.tables WHERE database = " +
-                                    QuoteString(key.first) +
-                                    " AND name LIKE '%trackhouse%stage%'");
+                                    QuoteString(key.first) + " AND name LIKE '%trackhouse%stage%'");
   if (!rows.ok()) return;
   const std::string prefix = "_trackhouse_stage_", suffix = "_" + key.second;
   for (const auto& r : *rows) {
@@ -1325,10 +1326,12 @@ void DeliveryStoreImpl::DropStages(clickhouse::Client& client, const TableKey& k
     }
     const std::string id = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
     if (id.find_first_not_of("0123456789") != std::string::npos) continue;
-    Status s = client.Query("DROP TABLE IF EXISTS " + QuoteIdentifier(key.first) + "." +
-                            QuoteIdentifier(name)).status();
-    logging::Info("delivery_stage_left_over", {{"table", QualifiedName(key.first, name)},
-                                               {"dropped", s.ok()}});
+    Status s = client
+                   .Query("DROP TABLE IF EXISTS " + QuoteIdentifier(key.first) + "." +
+                          QuoteIdentifier(name))
+                   .status();
+    logging::Info("delivery_stage_left_over",
+                  {{"table", QualifiedName(key.first, name)}, {"dropped", s.ok()}});
   }
 }
 
@@ -1370,15 +1373,18 @@ void DeliveryStoreImpl::SendStaged(const TableKey& key, const BatchRecord& rec,
   if (FailPointHit("delivery_after_stage")) ::raise(SIGKILL);
   // 3. The stage's parts into the table: ATTACH PARTITION ... FROM gives them new block numbers
   // of the table, all at once per partition.
-  auto partitions = QueryRows(client, "SELECT DISTINCT partition_id FROM system.parts WHERE "
-                                      "database = " + QuoteString(rec.database) +
-                                          " AND table = " + QuoteString(stage_name) +
-                                          " AND active ORDER BY partition_id");
+  auto partitions =
+      QueryRows(client,
+                "SELECT DISTINCT partition_id FROM system.parts WHERE "
+                "database = " +
+                    QuoteString(rec.database) + " AND table = " + QuoteString(stage_name) +
+                    " AND active ORDER BY partition_id");
   if (!partitions.ok()) return unknown(partitions.status());
   for (const auto& p : *partitions) {
-    s = client.Query("ALTER TABLE " + table + " ATTACH PARTITION ID " + QuoteString(p.at(0)) +
-                         " FROM " + stage,
-                     ddl)
+    s = client
+            .Query("ALTER TABLE " + table + " ATTACH PARTITION ID " + QuoteString(p.at(0)) +
+                       " FROM " + stage,
+                   ddl)
             .status();
     if (!s.ok()) {
       // The rows were fine (the stage took them): whatever failed (the table changed since the
@@ -1417,12 +1423,12 @@ void DeliveryStoreImpl::Resolve(const TableKey& key) {
     // The token, or the identical bytes, make ClickHouse drop a copy it already has (at least
     // once: nothing does).
     UnknownOutcomes().With({"resent"}).Add();
-    logging::Info("delivery_unknown_outcome", {{"table", QualifiedName(key.first, key.second)},
-                                               {"batch", rec.id},
-                                               {"resolution",
-                                                rec.mechanism == Mechanism::kAtLeastOnce
-                                                    ? "resent (at least once)"
-                                                    : "resent (deduplicated)"}});
+    logging::Info(
+        "delivery_unknown_outcome",
+        {{"table", QualifiedName(key.first, key.second)},
+         {"batch", rec.id},
+         {"resolution", rec.mechanism == Mechanism::kAtLeastOnce ? "resent (at least once)"
+                                                                 : "resent (deduplicated)"}});
     {
       std::lock_guard lock(mu_);
       dests_[key].inflight->unknown = false;
@@ -1595,9 +1601,8 @@ bool DeliveryStoreImpl::SendRound() {
       if (!full && !old && !flush) continue;
       Pick p{tk, gk, {}};
       uint64_t rows = 0, bytes = 0;
-      while (!g.slices.empty() &&
-             (p.slices.empty() ||
-              (rows < options_.batch_max_rows && bytes < options_.batch_max_bytes))) {
+      while (!g.slices.empty() && (p.slices.empty() || (rows < options_.batch_max_rows &&
+                                                        bytes < options_.batch_max_bytes))) {
         Slice s = std::move(g.slices.front());
         g.slices.pop_front();
         rows += s.block->rows();
@@ -1738,8 +1743,7 @@ void DeliveryStoreImpl::FillBacklog(DeliveryReport* out) {
     r.backlog_rows += t.backlog_rows;
     r.backlog_bytes += t.backlog_bytes;
     r.dead_letters += t.dead_letters;
-    if (t.oldest_undelivered_micros != 0 &&
-        (oldest == 0 || t.oldest_undelivered_micros < oldest)) {
+    if (t.oldest_undelivered_micros != 0 && (oldest == 0 || t.oldest_undelivered_micros < oldest)) {
       oldest = t.oldest_undelivered_micros;
     }
     r.tables.push_back(t);
@@ -1748,20 +1752,21 @@ void DeliveryStoreImpl::FillBacklog(DeliveryReport* out) {
 }
 
 Status DeliveryStoreImpl::Open() {
-  if (options_.data_dir.empty()) return Status::InvalidArgument("DeliveryOptions.data_dir is empty");
+  if (options_.data_dir.empty())
+    return Status::InvalidArgument("DeliveryOptions.data_dir is empty");
   const std::string spool_dir = options_.data_dir + "/spool";
   const std::string journal_dir = options_.data_dir + "/journal";
   const std::string keys_dir = options_.data_dir + "/keys";
-  for (const auto& d : {options_.data_dir, spool_dir, journal_dir, keys_dir,
-                        options_.data_dir + "/deadletter"}) {
+  for (const auto& d :
+       {options_.data_dir, spool_dir, journal_dir, keys_dir, options_.data_dir + "/deadletter"}) {
     TH_RETURN_IF_ERROR(env_->CreateDirs(d));
   }
   schema_cache_path_ = options_.data_dir + "/schemas";
   if (env_->FileExists(schema_cache_path_)) {
     std::string data;
     Status s = env_->ReadFileToString(schema_cache_path_, &data);
-    auto entries = s.ok() ? DecodeSchemaFile(data, schema_cache_path_)
-                          : Result<std::vector<std::string>>(s);
+    auto entries =
+        s.ok() ? DecodeSchemaFile(data, schema_cache_path_) : Result<std::vector<std::string>>(s);
     if (!entries.ok()) {
       // A cache only: ClickHouse has the definitions.
       logging::Warn("delivery_schema_cache_unreadable", {{"error", entries.status().ToString()}});
@@ -1794,8 +1799,9 @@ Status DeliveryStoreImpl::Open() {
   TH_ASSIGN_OR_RETURN(
       log::RecoveryResult jr,
       log::Recover(env_, journal_dir, 1, [&](uint64_t lsn, std::string_view payload) -> Status {
-        TH_ASSIGN_OR_RETURN(JournalRecord r,
-                            DecodeJournalRecord(payload, fmt::format("{} LSN {}", journal_dir, lsn)));
+        TH_ASSIGN_OR_RETURN(
+            JournalRecord r,
+            DecodeJournalRecord(payload, fmt::format("{} LSN {}", journal_dir, lsn)));
         switch (r.kind) {
           case JournalRecord::kBatch:
             next_batch_id = std::max(next_batch_id, r.batch.id + 1);
@@ -1829,14 +1835,15 @@ Status DeliveryStoreImpl::Open() {
     if (b.second == BatchOutcome::kSuperseded) continue;
     auto& target = b.second ? finished : open;
     for (uint64_t lsn : b.first.lsns) {
-      target[SliceKey(lsn, b.first.database, b.first.table, b.first.partition, b.first.layout)] = id;
+      target[SliceKey(lsn, b.first.database, b.first.table, b.first.partition, b.first.layout)] =
+          id;
     }
     if (!b.second) {
       TableKey tk(b.first.database, b.first.table);
       if (open_by_table.count(tk)) {
-        return Status::Corruption(fmt::format(
-            "{}: two open batches ({} and {}) for table {}", journal_dir, open_by_table[tk], id,
-            QualifiedName(tk.first, tk.second)));
+        return Status::Corruption(fmt::format("{}: two open batches ({} and {}) for table {}",
+                                              journal_dir, open_by_table[tk], id,
+                                              QualifiedName(tk.first, tk.second)));
       }
       open_by_table[tk] = id;
     }
@@ -1889,9 +1896,9 @@ Status DeliveryStoreImpl::Open() {
         return Status::OK();
       }));
   if (sr.oldest_lsn > from && sr.records > 0) {
-    return Status::Corruption(fmt::format(
-        "{}: the spool starts at LSN {} but records from LSN {} are still needed", spool_dir,
-        sr.oldest_lsn, from));
+    return Status::Corruption(
+        fmt::format("{}: the spool starts at LSN {} but records from LSN {} are still needed",
+                    spool_dir, sr.oldest_lsn, from));
   }
   registered_upto_ = std::max(registered_upto_, sr.next_lsn - 1);
   registered_beyond_.clear();
@@ -1912,9 +1919,9 @@ Status DeliveryStoreImpl::Open() {
       f.bytes += s.bytes;
     }
     if (f.block.rows() != rec.rows) {
-      return Status::Corruption(fmt::format(
-          "{}: batch {} of {} had {} rows, its spool records now give {}", journal_dir, id,
-          QualifiedName(rec.database, rec.table), rec.rows, f.block.rows()));
+      return Status::Corruption(
+          fmt::format("{}: batch {} of {} had {} rows, its spool records now give {}", journal_dir,
+                      id, QualifiedName(rec.database, rec.table), rec.rows, f.block.rows()));
     }
     f.slices = std::move(slices);
     auto& d = dests_[TableKey(rec.database, rec.table)];
@@ -1940,12 +1947,11 @@ Status DeliveryStoreImpl::Open() {
   TH_ASSIGN_OR_RETURN(auto letters, ListDeadLetters(env_, options_.data_dir + "/deadletter"));
   for (const auto& l : letters) ++dead_letter_counts_[TableKey(l.letter.database, l.letter.table)];
 
-  logging::Info("delivery_spool_recovered",
-                {{"spool", spool_dir},
-                 {"undelivered_records", records_.size()},
-                 {"undelivered_bytes", reserved_bytes_},
-                 {"open_batches", open_slices.size()},
-                 {"dead_letters", letters.size()}});
+  logging::Info("delivery_spool_recovered", {{"spool", spool_dir},
+                                             {"undelivered_records", records_.size()},
+                                             {"undelivered_bytes", reserved_bytes_},
+                                             {"open_batches", open_slices.size()},
+                                             {"dead_letters", letters.size()}});
 
   // A checkpoint now lets the segments recovery no longer needs go.
   MaybeCheckpoint(true);
@@ -1957,28 +1963,35 @@ Status DeliveryStoreImpl::Open() {
   } else {
     logging::Warn("clickhouse_unreachable", {{"endpoint", options_.clickhouse.Endpoint()},
                                              {"error", caps.status().ToString()},
-                                             {"detail", "rows are spooled and delivered once it "
-                                                        "is reachable"}});
+                                             {"detail",
+                                              "rows are spooled and delivered once it "
+                                              "is reachable"}});
   }
 
   collectors_.push_back(metrics::RegisterCollectedGauge(
-      "trackhouse_delivery_backlog_rows", "Rows accepted and not yet confirmed by ClickHouse",
-      {}, [this] { return std::vector<metrics::Sample>{{{}, static_cast<int64_t>(Backlog().backlog_rows)}}; }));
+      "trackhouse_delivery_backlog_rows", "Rows accepted and not yet confirmed by ClickHouse", {},
+      [this] {
+        return std::vector<metrics::Sample>{{{}, static_cast<int64_t>(Backlog().backlog_rows)}};
+      }));
   collectors_.push_back(metrics::RegisterCollectedGauge(
       "trackhouse_delivery_backlog_bytes",
       "Spool bytes of rows not yet confirmed by ClickHouse (bounded by spool_max_bytes)", {},
-      [this] { return std::vector<metrics::Sample>{{{}, static_cast<int64_t>(Backlog().backlog_bytes)}}; }));
+      [this] {
+        return std::vector<metrics::Sample>{{{}, static_cast<int64_t>(Backlog().backlog_bytes)}};
+      }));
   collectors_.push_back(metrics::RegisterCollectedGauge(
       "trackhouse_delivery_lag_milliseconds",
-      "Age of the oldest row not yet confirmed by ClickHouse (0 when none)", {},
-      [this] { return std::vector<metrics::Sample>{{{}, Backlog().lag_micros / 1000}}; }));
+      "Age of the oldest row not yet confirmed by ClickHouse (0 when none)", {}, [this] {
+        return std::vector<metrics::Sample>{{{}, Backlog().lag_micros / 1000}};
+      }));
   collectors_.push_back(metrics::RegisterCollectedGauge(
       "trackhouse_delivery_dead_letter_files", "Dead-letter files in DATA/deadletter, by table",
       {"table"}, [this] {
         std::vector<metrics::Sample> out;
         for (const auto& t : Backlog().tables) {
           if (t.dead_letters > 0) {
-            out.push_back({{QualifiedName(t.database, t.table)}, static_cast<int64_t>(t.dead_letters)});
+            out.push_back(
+                {{QualifiedName(t.database, t.table)}, static_cast<int64_t>(t.dead_letters)});
           }
         }
         return out;

@@ -6,6 +6,8 @@
 //
 // The crash tests run this binary again as a child (argv[1] == "--child"), with
 // TRACKHOUSE_FAIL_POINTS set only in the child's environment.
+#include "delivery/delivery.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -23,7 +25,6 @@
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "delivery/deadletter.h"
-#include "delivery/delivery.h"
 #include "types/column.h"
 #include "types/data_type.h"
 
@@ -35,8 +36,7 @@ constexpr int64_t kFeb2024 = 1706745600;  // 2024-02-01 00:00:00 UTC
 
 // Rows for a table of columns (id UInt64, created_at DateTime, name String), built against
 // `schema`: ids [first, first+n), created_at alternating January and February when `two_months`.
-types::Block Rows(const storage::TableSchema& schema, uint64_t first, uint64_t n,
-                  bool two_months) {
+types::Block Rows(const storage::TableSchema& schema, uint64_t first, uint64_t n, bool two_months) {
   types::Block b;
   for (const auto& c : schema.columns) {
     auto col = types::MakeColumn(c.type);
@@ -233,8 +233,9 @@ TEST_F(DeliveryTest, BufferTableRowsGoToTheDestination) {
   CreateEvents("d_buf_dest");
   Query("DROP TABLE IF EXISTS d_buf");
   // A Buffer that would keep rows for 10 minutes: only a direct delivery shows them now.
-  Query("CREATE TABLE d_buf AS d_buf_dest ENGINE = Buffer(default, d_buf_dest, 1, 600, 600, "
-        "1000000, 1000000, 100000000, 100000000)");
+  Query(
+      "CREATE TABLE d_buf AS d_buf_dest ENGINE = Buffer(default, d_buf_dest, 1, 600, 600, "
+      "1000000, 1000000, 100000000, 100000000)");
   auto store = Open();
   ASSERT_NE(store, nullptr);
   auto schema = store->GetTable("default", "d_buf");
@@ -351,11 +352,10 @@ TEST_F(DeliveryTest, SendTimingOutOnAFrozenClickHouseIsResolvedExactlyOnce) {
   resume.join();
   ASSERT_TRUE(flushed.ok()) << flushed.ToString();
   EXPECT_EQ(Query("SELECT count(), uniqExact(id) FROM d_frozen"), "50\t50");
-  EXPECT_EQ(metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total",
-                             {{"result", "delivered"}}) +
-                metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total",
-                                 {{"result", "resent"}}),
-            unknown_before + 1);
+  EXPECT_EQ(
+      metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total", {{"result", "delivered"}}) +
+          metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total", {{"result", "resent"}}),
+      unknown_before + 1);
   ASSERT_TRUE(store->Stop().ok());
 }
 
@@ -368,8 +368,12 @@ int RunCrashingChild(const std::string& dir, const std::string& table, uint64_t 
     std::string fp = "TRACKHOUSE_FAIL_POINTS=" + fail_point;
     std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
     std::string port_s = std::to_string(port), rows_s = std::to_string(rows);
-    std::vector<char*> argv = {self.data(), const_cast<char*>("--child"), const_cast<char*>(dir.c_str()),
-                               const_cast<char*>(table.c_str()), rows_s.data(), port_s.data(),
+    std::vector<char*> argv = {self.data(),
+                               const_cast<char*>("--child"),
+                               const_cast<char*>(dir.c_str()),
+                               const_cast<char*>(table.c_str()),
+                               rows_s.data(),
+                               port_s.data(),
                                nullptr};
     std::vector<char*> envp = {fp.data(), nullptr};
     execve(self.c_str(), argv.data(), envp.data());
@@ -396,28 +400,28 @@ int ChildMain(int argc, char** argv) {
 
 TEST_F(DeliveryTest, CrashAfterClickHouseCommittedIsNotResent) {
   CreateEvents("d_after_send");
-  int status = RunCrashingChild(data_, "d_after_send", 300, "delivery_after_send",
-                                server_->http_port());
+  int status =
+      RunCrashingChild(data_, "d_after_send", 300, "delivery_after_send", server_->http_port());
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   // Both partitions' batches may or may not have been sent; the first one was.
   const std::string before = Query("SELECT count() FROM d_after_send");
   EXPECT_NE(before, "0");
-  const int64_t delivered_before = metrics::ValueOf(
-      "trackhouse_delivery_unknown_outcomes_total", {{"result", "delivered"}});
+  const int64_t delivered_before =
+      metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total", {{"result", "delivered"}});
   auto store = Open();
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->FlushAll().ok());
   EXPECT_EQ(Query("SELECT count(), uniqExact(id) FROM d_after_send"), "300\t300");
-  EXPECT_EQ(metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total",
-                             {{"result", "delivered"}}),
-            delivered_before + 1);
+  EXPECT_EQ(
+      metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total", {{"result", "delivered"}}),
+      delivered_before + 1);
   ASSERT_TRUE(store->Stop().ok());
 }
 
 TEST_F(DeliveryTest, CrashBeforeTheSendIsResentOnce) {
   CreateEvents("d_before_send");
-  int status = RunCrashingChild(data_, "d_before_send", 300, "delivery_before_send",
-                                server_->http_port());
+  int status =
+      RunCrashingChild(data_, "d_before_send", 300, "delivery_before_send", server_->http_port());
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   EXPECT_EQ(Query("SELECT count() FROM d_before_send"), "0");
   const int64_t resent_before =
@@ -440,8 +444,8 @@ TEST_F(DeliveryTest, CrashBeforeTheSendIsResentOnce) {
 
 TEST_F(DeliveryTest, CrashBetweenStageAndAttachIsResentOnce) {
   CreateEvents("d_after_stage");
-  int status = RunCrashingChild(data_, "d_after_stage", 300, "delivery_after_stage",
-                                server_->http_port());
+  int status =
+      RunCrashingChild(data_, "d_after_stage", 300, "delivery_after_stage", server_->http_port());
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   EXPECT_EQ(Query("SELECT count() FROM d_after_stage"), "0");
   // The stage table holds the batch's rows.
@@ -453,8 +457,7 @@ TEST_F(DeliveryTest, CrashBetweenStageAndAttachIsResentOnce) {
   ASSERT_TRUE(store->FlushAll().ok());
   EXPECT_EQ(Query("SELECT count(), uniqExact(id) FROM d_after_stage"), "300\t300");
   // The fence dropped the stage; the resent batch's own stage is gone too.
-  EXPECT_EQ(Query("SELECT count() FROM system.tables WHERE name LIKE '%stage%d_after_stage'"),
-            "0");
+  EXPECT_EQ(Query("SELECT count() FROM system.tables WHERE name LIKE '%stage%d_after_stage'"), "0");
   ASSERT_TRUE(store->Stop().ok());
 }
 
@@ -490,8 +493,8 @@ TEST_F(DeliveryTest, SchemaChangeDeadLettersTheBatchWithoutBlockingAndReplayDeli
   EXPECT_EQ((*letters)[0].letter.server_code, 53);
   // Replay: the text the names hold ("0", "11", ...) converts into the new UInt64 column.
   clickhouse::Client client(Options());
-  Status replayed = ReplayDeadLetter(env::Env::Posix(), client, store->capabilities(),
-                                     (*letters)[0].path);
+  Status replayed =
+      ReplayDeadLetter(env::Env::Posix(), client, store->capabilities(), (*letters)[0].path);
   ASSERT_TRUE(replayed.ok()) << replayed.ToString();
   EXPECT_EQ(Query("SELECT count(), sum(name) FROM d_dead"), "20\t2090");
   EXPECT_FALSE(std::filesystem::exists((*letters)[0].path));

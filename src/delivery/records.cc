@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include "common/coding.h"
-#include "delivery/codec.h"
 #include "common/crc32c.h"
+#include "delivery/codec.h"
 #include "types/block_codec.h"
 
 namespace trackhouse::delivery {
@@ -275,8 +275,8 @@ Result<DeadLetter> DecodeDeadLetter(std::string_view data, std::string_view path
   if (!GetFixed32(&in, &version)) return bad("no version");
   if (version != kDeadLetterVersion) {
     return Status::NotSupported(
-        fmt::format("dead letter {} has format version {}, this trackhouse reads {}", path,
-                    version, kDeadLetterVersion));
+        fmt::format("dead letter {} has format version {}, this trackhouse reads {}", path, version,
+                    kDeadLetterVersion));
   }
   std::string_view header, block;
   if (!GetLengthPrefixed(&in, &header) || !GetLengthPrefixed(&in, &block) || !in.empty()) {

@@ -80,8 +80,8 @@ enum class BatchOutcome : uint8_t {
 struct JournalRecord {
   enum Kind : uint8_t { kBatch = 1, kDone = 2, kCheckpoint = 3 };
   Kind kind = kBatch;
-  BatchRecord batch;                      // kBatch
-  uint64_t done_id = 0;                   // kDone
+  BatchRecord batch;     // kBatch
+  uint64_t done_id = 0;  // kDone
   BatchOutcome outcome = BatchOutcome::kDelivered;
   // kCheckpoint: every spool record up to spool_handled_upto is delivered or dead-lettered (the
   // spool is read from the LSN after it), the next batch id, and every batch that names a spool

@@ -142,8 +142,8 @@ TEST(SchemaCacheTest, DefinitionsRoundTripAndDamageIsDetected) {
   def.table.schema.engine = "Buffer";
   def.table.schema.columns.push_back(
       {"id", types::ParseDataType("UInt64").value(), storage::DefaultKind::kNone, ""});
-  def.table.schema.columns.push_back({"at", types::ParseDataType("DateTime").value(),
-                                      storage::DefaultKind::kDefault, "now()"});
+  def.table.schema.columns.push_back(
+      {"at", types::ParseDataType("DateTime").value(), storage::DefaultKind::kDefault, "now()"});
   def.table.engine.name = "Buffer";
   def.table.engine.buffer = true;
   def.table.engine.buffer_table = "events";

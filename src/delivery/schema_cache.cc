@@ -24,8 +24,8 @@ bool GetBool(std::string_view* in, bool* b) {
 
 void PutTable(const clickhouse::RemoteTable& t, std::string* out) {
   const storage::TableSchema& s = t.schema;
-  for (const std::string* f : {&s.database, &s.name, &s.engine, &s.buffer_database,
-                               &s.buffer_table, &s.create_sql}) {
+  for (const std::string* f :
+       {&s.database, &s.name, &s.engine, &s.buffer_database, &s.buffer_table, &s.create_sql}) {
     PutLengthPrefixed(out, *f);
   }
   PutVarint64(out, s.columns.size());
@@ -49,8 +49,8 @@ Status GetTable(std::string_view* in, clickhouse::RemoteTable* t, std::string_vi
     return Status::Corruption(fmt::format("{}: schema cache entry is damaged: {}", source, what));
   };
   storage::TableSchema& s = t->schema;
-  for (std::string* f : {&s.database, &s.name, &s.engine, &s.buffer_database, &s.buffer_table,
-                         &s.create_sql}) {
+  for (std::string* f :
+       {&s.database, &s.name, &s.engine, &s.buffer_database, &s.buffer_table, &s.create_sql}) {
     if (!GetString(in, f)) return bad("table fields cut short");
   }
   uint64_t n = 0;
@@ -74,9 +74,9 @@ Status GetTable(std::string_view* in, clickhouse::RemoteTable* t, std::string_vi
     s.columns.push_back(std::move(c));
   }
   clickhouse::EngineInfo& e = t->engine;
-  for (std::string* f : {&e.name, &e.full, &e.partition_key, &e.sorting_key, &e.buffer_database,
-                         &e.buffer_table, &e.cluster, &e.remote_database, &e.remote_table,
-                         &e.sharding_key}) {
+  for (std::string* f :
+       {&e.name, &e.full, &e.partition_key, &e.sorting_key, &e.buffer_database, &e.buffer_table,
+        &e.cluster, &e.remote_database, &e.remote_table, &e.sharding_key}) {
     if (!GetString(in, f)) return bad("engine fields cut short");
   }
   if (!GetBool(in, &e.replicated) || !GetBool(in, &e.buffer) || !GetBool(in, &e.distributed)) {
@@ -119,8 +119,8 @@ Result<RemoteDefinition> DecodeRemoteDefinition(std::string_view data, std::stri
     def.shard_weights.push_back(w);
   }
   if (!in.empty()) {
-    return Status::Corruption(fmt::format("{}: {} bytes after a schema cache entry", source,
-                                          in.size()));
+    return Status::Corruption(
+        fmt::format("{}: {} bytes after a schema cache entry", source, in.size()));
   }
   return def;
 }
