@@ -4,16 +4,18 @@
 #   2. starts `trackhouse serve` (default durability: every acknowledged request fdatasync'ed)
 #      and Debian's clickhouse-server on free loopback ports, each in a temporary directory;
 #   3. trackhouse: single-event POST /track requests over keep-alive connections as fast as
-#      they are answered (closed loop), then at half that rate (fixed rate, latency from the
-#      scheduled send time), then 1,000-row NDJSON batches; rows per log sync from /metrics;
+#      they are answered (closed loop; the server's CPU time per request and the mean
+#      fdatasync time too), then at half that rate (fixed rate, latency from the scheduled send
+#      time), then closed loop over WIDE_CONNECTIONS, then 1,000-row NDJSON batches; rows per
+#      log sync from /metrics;
 #   4. ClickHouse, same generator and rows: single-row INSERTs into a Buffer table, 1,000-row
 #      INSERTs into the MergeTree table, then single-row INSERTs into it;
 #   5. prints one JSON line per step (also in $OUT/results.jsonl).
 # The load generator runs on the same two cores as the server, as the issue asks.
 #
 # usage: bench/track/run.sh
-# environment: SECONDS_PER_STEP (10), CONNECTIONS (64), SKIP_BUILD=1, JOBS (2), OUT
-#              (build-bench/track-results)
+# environment: SECONDS_PER_STEP (10), CONNECTIONS (64), WIDE_CONNECTIONS (256), SKIP_BUILD=1,
+#              JOBS (2), OUT (build-bench/track-results)
 set -euo pipefail
 export LC_ALL=C
 
@@ -22,6 +24,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 BUILD="$ROOT/build-bench"
 STEP="${SECONDS_PER_STEP:-10}"
 CONNECTIONS="${CONNECTIONS:-64}"
+WIDE_CONNECTIONS="${WIDE_CONNECTIONS:-256}"
 JOBS="${JOBS:-2}"
 OUT="${OUT:-$BUILD/track-results}"
 
@@ -96,12 +99,18 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # user + system, clo
 echo "== trackhouse: single events, closed loop, $CONNECTIONS connections"
 syncs0="$(th_metric trackhouse_log_syncs_total)"
 records0="$(th_metric trackhouse_log_records_total)"
+sync_s0="$(th_metric trackhouse_log_sync_duration_seconds_sum)"
 cpu0="$(cpu_ticks "$TH_PID")"
 line="$(run trackhouse "$TH_PORT" "$TRACK" --mode max --connections "$CONNECTIONS")"
 cpu1="$(cpu_ticks "$TH_PID")"
 syncs1="$(th_metric trackhouse_log_syncs_total)"
 records1="$(th_metric trackhouse_log_records_total)"
-echo "{\"bench\":\"track_syncs\",\"server\":\"trackhouse\",\"syncs\":$((syncs1 - syncs0)),\"records\":$((records1 - records0))}" | tee -a "$RESULTS"
+sync_s1="$(th_metric trackhouse_log_sync_duration_seconds_sum)"
+# The closed loop's rate is bounded by the connections over the time a request waits for its
+# sync (about two fdatasyncs): the mean fdatasync time says how busy the disk was.
+sync_ms="$(python3 -c 'import sys; print(round((float(sys.argv[2]) - float(sys.argv[1])) * 1000 / max(1, int(sys.argv[3])), 3))' \
+  "$sync_s0" "$sync_s1" "$((syncs1 - syncs0))")"
+echo "{\"bench\":\"track_syncs\",\"server\":\"trackhouse\",\"syncs\":$((syncs1 - syncs0)),\"records\":$((records1 - records0)),\"fdatasync_ms_mean\":$sync_ms}" | tee -a "$RESULTS"
 # The server's CPU time per request of the closed-loop step (the generator's is not in it).
 python3 -c 'import json,sys
 line, ticks, hz = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
@@ -113,6 +122,13 @@ max_rps="$(python3 -c 'import json,sys; print(int(json.loads(sys.argv[1])["reque
 half=$((max_rps / 2))
 echo "== trackhouse: single events at a fixed $half requests/s (half the closed-loop rate)"
 run trackhouse "$TH_PORT" "$TRACK" --mode rate --rate "$half" --connections "$CONNECTIONS"
+# With more connections a group commit carries more requests, so the rate depends less on how
+# long an fdatasync takes on this (shared) disk and more on the CPU.
+echo "== trackhouse: single events, closed loop, $WIDE_CONNECTIONS connections"
+syncs0="$(th_metric trackhouse_log_syncs_total)"
+run trackhouse "$TH_PORT" "$TRACK" --mode max --connections "$WIDE_CONNECTIONS"
+syncs1="$(th_metric trackhouse_log_syncs_total)"
+echo "{\"bench\":\"track_syncs\",\"server\":\"trackhouse-wide\",\"syncs\":$((syncs1 - syncs0))}" | tee -a "$RESULTS"
 echo "== trackhouse: 1,000-row NDJSON batches, 4 connections"
 syncs0="$(th_metric trackhouse_log_syncs_total)"
 run trackhouse "$TH_PORT" "$TRACK" --mode max --connections 4 --rows 1000
