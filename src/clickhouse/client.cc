@@ -9,6 +9,7 @@
 #include "clickhouse/errors.h"
 #include "common/error_codes.h"
 #include "formats/output_format.h"
+#include "formats/text_escapes.h"
 
 namespace trackhouse::clickhouse {
 
@@ -394,6 +395,31 @@ Status Client::InsertBlock(const InsertTarget& target, const types::Block& block
   format->Begin(t.columns, types, &body);
   format->Write(block, &body);
   return Insert(t, body, request);
+}
+
+std::vector<std::vector<std::string>> ParseTabSeparated(std::string_view body) {
+  std::vector<std::vector<std::string>> rows;
+  while (!body.empty()) {
+    size_t eol = body.find('\n');
+    std::string_view line = body.substr(0, eol);
+    body = eol == std::string_view::npos ? std::string_view() : body.substr(eol + 1);
+    std::vector<std::string> fields;
+    while (true) {
+      size_t tab = line.find('\t');
+      fields.push_back(formats::DecodeEscapedText(line.substr(0, tab)));
+      if (tab == std::string_view::npos) break;
+      line.remove_prefix(tab + 1);
+    }
+    rows.push_back(std::move(fields));
+  }
+  return rows;
+}
+
+Result<std::vector<std::vector<std::string>>> QueryRows(Client& client, std::string_view sql,
+                                                        const RequestOptions& request) {
+  TH_ASSIGN_OR_RETURN(std::string body,
+                      client.Query(std::string(sql) + " FORMAT TabSeparated", request));
+  return ParseTabSeparated(body);
 }
 
 std::string QuoteIdentifier(std::string_view name) {

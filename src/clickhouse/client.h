@@ -133,6 +133,13 @@ class Client {
   std::unique_ptr<Handle> handle_ GUARDED_BY(mu_);
 };
 
+// The rows of a TabSeparated body (ClickHouse's answer in FORMAT TabSeparated), each split into
+// its fields with the escaping undone.
+std::vector<std::vector<std::string>> ParseTabSeparated(std::string_view body);
+// Runs `sql` with FORMAT TabSeparated appended and returns ParseTabSeparated of the answer.
+Result<std::vector<std::vector<std::string>>> QueryRows(Client& client, std::string_view sql,
+                                                        const RequestOptions& request = {});
+
 // `name` as a ClickHouse identifier in back quotes, with ` and \ escaped: `my events`.
 std::string QuoteIdentifier(std::string_view name);
 // `s` as a ClickHouse string literal in single quotes, with ', \ and control bytes escaped.

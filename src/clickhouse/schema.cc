@@ -3,53 +3,11 @@
 #include <memory>
 
 #include "common/error_codes.h"
+#include "formats/text_escapes.h"
 #include "types/data_type.h"
 
 namespace trackhouse::clickhouse {
 namespace {
-
-// Undoes TabSeparated escaping (\t \n \\ \' \0 \b \f \r) of one field.
-std::string UnescapeTsv(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\' || i + 1 == s.size()) {
-      out.push_back(s[i]);
-      continue;
-    }
-    char c = s[++i];
-    switch (c) {
-      case 't': out.push_back('\t'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case '0': out.push_back('\0'); break;
-      default: out.push_back(c); break;  // \\ \' and anything else: the character itself
-    }
-  }
-  return out;
-}
-
-// Rows of a TabSeparated body, each split into unescaped fields.
-std::vector<std::vector<std::string>> ParseTsv(std::string_view body) {
-  std::vector<std::vector<std::string>> rows;
-  while (!body.empty()) {
-    size_t eol = body.find('\n');
-    std::string_view line = body.substr(0, eol);
-    body = eol == std::string_view::npos ? std::string_view() : body.substr(eol + 1);
-    std::vector<std::string> fields;
-    size_t start = 0;
-    while (true) {
-      size_t tab = line.find('\t', start);
-      fields.push_back(UnescapeTsv(line.substr(start, tab - start)));
-      if (tab == std::string_view::npos) break;
-      start = tab + 1;
-    }
-    rows.push_back(std::move(fields));
-  }
-  return rows;
-}
 
 storage::DefaultKind ParseDefaultKind(std::string_view kind) {
   if (kind == "DEFAULT") return storage::DefaultKind::kDefault;
@@ -61,7 +19,7 @@ storage::DefaultKind ParseDefaultKind(std::string_view kind) {
 
 std::string Unquote(std::string_view arg) {
   if (arg.size() >= 2 && (arg.front() == '\'' || arg.front() == '`') && arg.back() == arg.front()) {
-    return UnescapeTsv(arg.substr(1, arg.size() - 2));
+    return formats::DecodeEscapedText(arg.substr(1, arg.size() - 2));
   }
   return std::string(arg);
 }
@@ -145,7 +103,7 @@ Result<RemoteTable> FetchTableSchema(Client& client, std::string_view database,
       client.Query("SELECT engine, engine_full, partition_key, sorting_key, create_table_query "
                    "FROM system.tables WHERE database = " + QuoteString(database) +
                    " AND name = " + QuoteString(table) + " FORMAT TabSeparated"));
-  std::vector<std::vector<std::string>> table_rows = ParseTsv(table_tsv);
+  std::vector<std::vector<std::string>> table_rows = ParseTabSeparated(table_tsv);
   const std::string qualified = std::string(database) + "." + std::string(table);
   if (table_rows.empty()) {
     return Status::NotFound("Table " + qualified + " doesn't exist", ch::kUnknownTable);
@@ -165,7 +123,7 @@ Result<RemoteTable> FetchTableSchema(Client& client, std::string_view database,
   s.buffer_database = e.buffer_database;
   s.buffer_table = e.buffer_table;
   s.create_sql = t[4];
-  for (const std::vector<std::string>& row : ParseTsv(columns_tsv)) {
+  for (const std::vector<std::string>& row : ParseTabSeparated(columns_tsv)) {
     if (row.size() != 4) return Status::Internal("unexpected system.columns row for " + qualified);
     Result<types::DataTypePtr> type = types::ParseDataType(row[1]);
     if (!type.ok()) {

@@ -7,7 +7,6 @@
 #include "clickhouse/ddl.h"
 #include "common/clock.h"
 #include "common/logging.h"
-#include "formats/text_escapes.h"
 
 namespace trackhouse::clickhouse {
 namespace {
@@ -15,25 +14,6 @@ namespace {
 constexpr std::string_view kCreateTtlTable =
     "CREATE TABLE IF NOT EXISTS default.trackhouse_ttl (database String, table String, ttl "
     "String, version UInt64) ENGINE = ReplacingMergeTree(version) ORDER BY (database, table)";
-
-// The rows of a TabSeparated body, each split into its decoded fields.
-std::vector<std::vector<std::string>> TsvRows(std::string_view body) {
-  std::vector<std::vector<std::string>> rows;
-  while (!body.empty()) {
-    size_t nl = body.find('\n');
-    std::string_view line = body.substr(0, nl);
-    body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
-    std::vector<std::string> fields;
-    while (true) {
-      size_t tab = line.find('\t');
-      fields.push_back(formats::DecodeEscapedText(line.substr(0, tab)));
-      if (tab == std::string_view::npos) break;
-      line.remove_prefix(tab + 1);
-    }
-    rows.push_back(std::move(fields));
-  }
-  return rows;
-}
 
 std::string Qualified(std::string_view database, std::string_view table) {
   return QuoteIdentifier(database) + "." + QuoteIdentifier(table);
@@ -71,7 +51,7 @@ Status MoveTtl(Client& client, std::string_view from_database, std::string_view 
     return current.status().clickhouse_code() == ch::kUnknownTable ? Status::OK()
                                                                    : current.status();
   }
-  auto rows = TsvRows(*current);
+  auto rows = ParseTabSeparated(*current);
   if (rows.empty() || rows[0].empty() || rows[0][0].empty()) return Status::OK();
   TH_RETURN_IF_ERROR(RecordTtl(client, to_database, to_table, rows[0][0]));
   return RecordTtl(client, from_database, from_table, "");
@@ -119,7 +99,7 @@ Result<uint64_t> TtlEnforcer::RunOnce() {
     return listed.status();
   }
   uint64_t dropped = 0;
-  for (const auto& row : TsvRows(*listed)) {
+  for (const auto& row : ParseTabSeparated(*listed)) {
     if (row.size() != 3 || row[2].empty()) continue;
     Result<uint64_t> n = EnforceTable(client, row[0], row[1], row[2]);
     if (!n.ok()) {
@@ -140,7 +120,7 @@ Result<uint64_t> TtlEnforcer::EnforceTable(Client& client, const std::string& da
       client.Query(fmt::format("SELECT partition_key FROM system.tables WHERE database = {} AND "
                                "name = {} FORMAT TabSeparated",
                                QuoteString(database), QuoteString(table))));
-  auto keys = TsvRows(key_text);
+  auto keys = ParseTabSeparated(key_text);
   if (keys.empty()) {
     return Status::NotFound(fmt::format("Table {}.{} doesn't exist", database, table),
                             ch::kUnknownTable);
@@ -169,7 +149,7 @@ Result<uint64_t> TtlEnforcer::EnforceTable(Client& client, const std::string& da
     checked = table.substr(0, table.size() - kLocalSuffix.size());
   }
   uint64_t dropped = 0;
-  for (const auto& part : TsvRows(parts_text)) {
+  for (const auto& part : ParseTabSeparated(parts_text)) {
     if (part.empty() || part[0].empty()) continue;
     const std::string& partition = part[0];
     TH_ASSIGN_OR_RETURN(

@@ -41,7 +41,6 @@
 #include "delivery/records.h"
 #include "delivery/schema_cache.h"
 #include "eval/expression.h"
-#include "formats/text_escapes.h"
 #include "idempotency/idempotency.h"
 #include "log/log.h"
 #include "sql/parser.h"
@@ -51,6 +50,7 @@ namespace {
 
 using clickhouse::QuoteIdentifier;
 using clickhouse::QuoteString;
+using clickhouse::QueryRows;
 
 constexpr int kQueryWithSameIdIsAlreadyRunning = 216;
 // A claim in trackhouse_writers older than this is stale (its node is gone).
@@ -100,32 +100,6 @@ metrics::Counter& Refused() {
 
 std::string QualifiedName(const std::string& db, const std::string& table) {
   return db + "." + table;
-}
-
-// Runs `sql` (FORMAT TabSeparated) and splits the answer into rows of unescaped fields.
-Result<std::vector<std::vector<std::string>>> QueryRows(
-    clickhouse::Client& client, const std::string& sql,
-    const clickhouse::RequestOptions& req = {}) {
-  TH_ASSIGN_OR_RETURN(std::string body, client.Query(sql + " FORMAT TabSeparated", req));
-  std::vector<std::vector<std::string>> rows;
-  size_t pos = 0;
-  while (pos < body.size()) {
-    size_t end = body.find('\n', pos);
-    if (end == std::string::npos) end = body.size();
-    std::string_view line(body.data() + pos, end - pos);
-    std::vector<std::string> fields;
-    size_t f = 0;
-    while (true) {
-      size_t tab = line.find('\t', f);
-      const size_t len = tab == std::string_view::npos ? tab : tab - f;
-      fields.push_back(formats::DecodeEscapedText(line.substr(f, len)));
-      if (tab == std::string_view::npos) break;
-      f = tab + 1;
-    }
-    rows.push_back(std::move(fields));
-    pos = end + 1;
-  }
-  return rows;
 }
 
 // Failures after which a batch's outcome is unknown, or that say nothing about the batch itself
