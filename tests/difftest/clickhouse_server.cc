@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <set>
 #include <sstream>
@@ -119,6 +120,23 @@ std::string ZooKeeperSrvr(uint16_t port) {
   }
   close(fd);
   return answer;
+}
+
+// Whether every thread of pid is stopped (state T in /proc/PID/task/TID/stat).
+bool AllThreadsStopped(pid_t pid) {
+  std::error_code ec;
+  std::filesystem::directory_iterator tasks("/proc/" + std::to_string(pid) + "/task", ec);
+  if (ec) return false;
+  for (const auto& task : tasks) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // "tid (comm) S ...": the state follows the last ')' (comm may hold spaces or parens).
+    size_t paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'T') {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -323,7 +341,14 @@ void ClickHouseServer::Kill() {
 }
 
 void ClickHouseServer::Pause() {
-  if (pid_ > 0 && kill(pid_, SIGSTOP) == 0) paused_ = true;
+  if (pid_ <= 0 || kill(pid_, SIGSTOP) != 0) return;
+  paused_ = true;
+  // kill() returns before the threads have stopped: wait (up to 5 s) until every one of them
+  // is in state T, so that nothing sent from now on is answered.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline && !AllThreadsStopped(pid_)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void ClickHouseServer::Resume() {
