@@ -181,6 +181,47 @@ TEST_F(TrackTest, SmallRequestsAreServedInlineAndFollowTheTableDefinition) {
             (std::map<int64_t, std::string>{{1, "web"}, {2, "app"}, {3, "web"}, {5, "web"}}));
 }
 
+// Small requests sent back to back without waiting for answers: the first is served on the io
+// thread, the ones behind its unsent answer by a worker that waits for it; the answers come in
+// request order, each once its rows are durable.
+TEST_F(TrackTest, PipelinedSmallRequestsAreAnsweredInOrderWhateverServesThem) {
+  Start();
+  const int64_t inline_before = metrics::ValueOf("trackhouse_http_inline_requests_total");
+  Client c(port_);
+  std::string all;
+  constexpr int kRequests = 20;
+  for (int i = 0; i < kRequests; ++i) {
+    // Every third request has a bad row (400, answered at once), the others one or two rows.
+    std::string body =
+        i % 3 == 2   ? fmt::format(R"({{"entityType":"Post","entityId":"bad{}"}})", i)
+        : i % 3 == 1 ? fmt::format("{{\"entityId\":{}}}\n{{\"entityId\":{}}}\n", 1000 + i, 2000 + i)
+                     : fmt::format(R"({{"entityId":{}}})", 1000 + i);
+    all += fmt::format(
+        "POST /track/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+        "Content-Length: {}\r\n\r\n{}",
+        body.size(), body);
+  }
+  c.Send(all);
+  uint64_t stored = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    Response r = c.Read();
+    SCOPED_TRACE(fmt::format("answer {}", i));
+    if (i % 3 == 2) {
+      EXPECT_EQ(r.status, 400) << r.body;
+      continue;
+    }
+    const int rows = i % 3 == 1 ? 2 : 1;
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body, fmt::format("{{\"accepted\":{}}}\n", rows));
+    stored += rows;
+  }
+  EXPECT_EQ(CountRows("events"), stored);
+  EXPECT_GE(metrics::ValueOf("trackhouse_http_inline_requests_total") - inline_before, 1);
+  // The connection goes on, served on the io thread again once nothing is outstanding.
+  Response next = c.Request("POST", "/track/events", R"({"entityId":1})");
+  EXPECT_EQ(next.status, 200) << next.body;
+}
+
 // The keep-alive timeout counts from a connection's last request, also when its requests are
 // served inline.
 TEST_F(TrackTest, AConnectionIsClosedAfterKeepAliveTimeoutOfIdlenessNotOfAge) {
