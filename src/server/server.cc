@@ -841,7 +841,11 @@ Connection::Inline Connection::ServeInline() {
   const bool eligible = header.method() == http::verb::post && !parser.chunked() &&
                         length.has_value() && *length <= server_->options.inline_max_body_bytes &&
                         buffer_.size() - used >= *length && header[http::field::expect].empty() &&
-                        header.target().starts_with("/track/");
+                        header.target().starts_with("/track/") &&
+                        // wait_for_delivery=1 commits waiting for the log's sync (then waits
+                        // for the delivery on a thread of its own): a worker does that
+                        // waiting, not the io thread.
+                        header.target().find("wait_for_delivery") == std::string_view::npos;
   if (!eligible) return Inline::kWorker;
   M().inline_requests.Add();
   buffer_.consume(used);
