@@ -17,6 +17,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <regex>
@@ -96,7 +97,6 @@ class TrackLoad {
     std::lock_guard lock(mu_);
     return unacked_;
   }
-  int32_t ids_used() const { return next_id_.load() - 1; }
   std::string Summary() const {
     std::lock_guard lock(mu_);
     std::string s = std::to_string(acked_.size()) + " events acknowledged, " +
@@ -241,6 +241,15 @@ class ClickHouseModeE2eTest : public ::testing::Test {
     CreateTable();
   }
 
+  // About 15,000 events/s from three client threads, at most 500,000.
+  std::unique_ptr<TrackLoad> StartLoad() {
+    auto load = std::make_unique<TrackLoad>(/*threads=*/3, /*rows_per_request=*/100,
+                                            /*requests_per_second=*/50, /*max_rows=*/500000);
+    load->set_port(trackhouse_.port());
+    load->Start();
+    return load;
+  }
+
   // Waits (up to 20 s) until ClickHouse holds more rows than now.
   static bool MoreRowsArrive(const ClickHouseServer& clickhouse) {
     int64_t now = Count(clickhouse, kTable);
@@ -338,25 +347,21 @@ class ClickHouseModeE2eTest : public ::testing::Test {
 TEST_F(ClickHouseModeE2eTest, ClickHouseKilledAndDownForEightSecondsUnderLoad) {
   ClickHouseServer clickhouse;
   StartSingleServer(&clickhouse);
-  // About 15,000 events/s.
-  TrackLoad load(/*threads=*/3, /*rows_per_request=*/100, /*requests_per_second=*/50,
-                 /*max_rows=*/500000);
-  load.set_port(trackhouse_.port());
-  load.Start();
+  std::unique_ptr<TrackLoad> load = StartLoad();
   // Kill it while it runs one of trackhouse's INSERTs.
   ASSERT_TRUE(MoreRowsArrive(clickhouse)) << "nothing was delivered";
   EXPECT_TRUE(WaitForInsertInFlight(clickhouse, std::chrono::seconds(20)));
   clickhouse.Kill();
-  size_t acked_at_kill = load.acked_count();
+  size_t acked_at_kill = load->acked_count();
   auto killed = Clock::now();
   std::this_thread::sleep_for(std::chrono::seconds(8));  // the outage under test
-  size_t acked_while_down = load.acked_count() - acked_at_kill;
+  size_t acked_while_down = load->acked_count() - acked_at_kill;
   std::printf("ClickHouse down for %.1f s; %zu events acknowledged meanwhile\n",
               std::chrono::duration<double>(Clock::now() - killed).count(), acked_while_down);
   EXPECT_GT(acked_while_down, 0u) << "trackhouse stopped accepting while ClickHouse was down";
   std::string error;
   ASSERT_TRUE(clickhouse.Restart(&error)) << error;
-  FinishAndCheck(&load, clickhouse);
+  FinishAndCheck(load.get(), clickhouse);
 }
 
 // trackhouse is SIGKILLed in the middle of delivery and restarted on the same spool, four
@@ -366,9 +371,7 @@ TEST_F(ClickHouseModeE2eTest, ClickHouseKilledAndDownForEightSecondsUnderLoad) {
 TEST_F(ClickHouseModeE2eTest, TrackhouseKilledInTheMiddleOfDelivery) {
   ClickHouseServer clickhouse;
   StartSingleServer(&clickhouse);
-  TrackLoad load(3, 100, 50, 500000);
-  load.set_port(trackhouse_.port());
-  load.Start();
+  std::unique_ptr<TrackLoad> load = StartLoad();
   std::mt19937 rng(20261125);
   int64_t unknown_outcomes = 0;
   for (int round = 0; round < 4; ++round) {
@@ -388,9 +391,9 @@ TEST_F(ClickHouseModeE2eTest, TrackhouseKilledInTheMiddleOfDelivery) {
     if (frozen) clickhouse.Resume();
     std::string error;
     ASSERT_TRUE(trackhouse_.Restart(&error)) << error;
-    load.set_port(trackhouse_.port());
+    load->set_port(trackhouse_.port());
   }
-  unknown_outcomes += FinishAndCheck(&load, clickhouse);
+  unknown_outcomes += FinishAndCheck(load.get(), clickhouse);
   // The frozen rounds left a batch without an outcome for the next process to resolve.
   EXPECT_GE(unknown_outcomes, 2);
 }
@@ -400,9 +403,7 @@ TEST_F(ClickHouseModeE2eTest, TrackhouseKilledInTheMiddleOfDelivery) {
 TEST_F(ClickHouseModeE2eTest, ClickHouseSlowerThanTheRequestTimeout) {
   ClickHouseServer clickhouse;
   StartSingleServer(&clickhouse, "request_timeout_ms = 1500\n");
-  TrackLoad load(3, 100, 50, 500000);
-  load.set_port(trackhouse_.port());
-  load.Start();
+  std::unique_ptr<TrackLoad> load = StartLoad();
   for (int round = 0; round < 2; ++round) {
     ASSERT_TRUE(MoreRowsArrive(clickhouse)) << "nothing was delivered";
     // Frozen in the middle of one of trackhouse's INSERTs, for longer than its timeout.
@@ -411,63 +412,100 @@ TEST_F(ClickHouseModeE2eTest, ClickHouseSlowerThanTheRequestTimeout) {
     std::this_thread::sleep_for(std::chrono::seconds(4));
     clickhouse.Resume();
   }
-  EXPECT_GT(FinishAndCheck(&load, clickhouse), 0)
+  EXPECT_GT(FinishAndCheck(load.get(), clickhouse), 0)
       << "no INSERT timed out: the test did not make ClickHouse slow enough";
 }
 
-// A two-shard cluster: trackhouse creates the table ON CLUSTER (entityMetricEvents_local on
-// each shard, Distributed entityMetricEvents), delivers /track events to the shards' local
-// tables, and the Distributed table holds every acknowledged event exactly once.
-TEST_F(ClickHouseModeE2eTest, TwoShardClusterGetsEveryEventOnce) {
-  ClickHouseCluster cluster("th_cluster");
-  // 18.16 runs an ON CLUSTER statement on each shard with the server's settings, not the
-  // request's: the allow_experimental_low_cardinality_type=1 that trackhouse sends along does
-  // not reach the shards, so their profile enables LowCardinality.
-  cluster.set_low_cardinality_in_profile(true);
-  std::string error;
-  ASSERT_TRUE(cluster.Start(dir_ + "/cluster", 2, &error)) << error;
-  // ClickHouse lists only native ports: trackhouse is told each shard's HTTP address.
-  std::string addresses = "shard_http_addresses = {";
-  for (size_t i = 0; i < cluster.shards(); ++i) {
-    addresses += (i ? ", " : " ") + std::string("\"127.0.0.1:") +
-                 std::to_string(cluster.shard(i).tcp_port()) + "\" = \"127.0.0.1:" +
-                 std::to_string(cluster.shard(i).http_port()) + "\"";
-  }
-  addresses += " }\n";
-  StartTrackhouse(cluster.shard(0).http_port(), cluster.name(), WriteConfig(addresses));
-  CreateTable();
-  ClickHouseServer& s1 = cluster.shard(0);
-  ClickHouseServer& s2 = cluster.shard(1);
-  for (ClickHouseServer* s : {&s1, &s2}) {
-    EXPECT_EQ(Must(*s, "SELECT name, engine FROM system.tables WHERE database = 'default' AND "
-                       "name LIKE 'entityMetricEvents%' ORDER BY name FORMAT CSV"),
-              "\"entityMetricEvents\",\"Distributed\"\n"
-              "\"entityMetricEvents_local\",\"MergeTree\"\n");
+// A two-shard cluster (ZooKeeper and two 18.16 servers) with trackhouse in front of its first
+// shard (--clickhouse-cluster).
+class ClickHouseModeClusterE2eTest : public ClickHouseModeE2eTest {
+ protected:
+  // Starts the cluster and trackhouse, and creates the guide's table through trackhouse (ON
+  // CLUSTER: entityMetricEvents_local on each shard, Distributed entityMetricEvents).
+  void StartClusterAndTable() {
+    // 18.16 runs an ON CLUSTER statement on each shard with the server's settings, not the
+    // request's: the allow_experimental_low_cardinality_type=1 that trackhouse sends along does
+    // not reach the shards, so their profile enables LowCardinality.
+    cluster_.set_low_cardinality_in_profile(true);
+    std::string error;
+    ASSERT_TRUE(cluster_.Start(dir_ + "/cluster", 2, &error)) << error;
+    // ClickHouse lists only native ports: trackhouse is told each shard's HTTP address.
+    std::string addresses = "shard_http_addresses = {";
+    for (size_t i = 0; i < cluster_.shards(); ++i) {
+      addresses += (i ? ", " : " ") + std::string("\"127.0.0.1:") +
+                   std::to_string(cluster_.shard(i).tcp_port()) + "\" = \"127.0.0.1:" +
+                   std::to_string(cluster_.shard(i).http_port()) + "\"";
+    }
+    addresses += " }\n";
+    StartTrackhouse(cluster_.shard(0).http_port(), cluster_.name(), WriteConfig(addresses));
+    CreateTable();
+    for (size_t i = 0; i < cluster_.shards(); ++i) {
+      EXPECT_EQ(Must(cluster_.shard(i),
+                     "SELECT name, engine FROM system.tables WHERE database = 'default' AND "
+                     "name LIKE 'entityMetricEvents%' ORDER BY name FORMAT CSV"),
+                "\"entityMetricEvents\",\"Distributed\"\n"
+                "\"entityMetricEvents_local\",\"MergeTree\"\n");
+    }
   }
 
-  TrackLoad load(3, 100, 50, 500000);
-  load.set_port(trackhouse_.port());
-  load.Start();
-  // Both shards receive rows while the load runs.
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        return Count(s1, "entityMetricEvents_local") > 0 &&
-               Count(s2, "entityMetricEvents_local") > 0;
-      },
-      std::chrono::seconds(30)))
-      << "shard rows: " << Count(s1, "entityMetricEvents_local") << ", "
-      << Count(s2, "entityMetricEvents_local");
-  load.Stop();
-  WaitForDelivery(load, [&] { return Count(s1, kTable); });
-  int64_t local1 = Count(s1, "entityMetricEvents_local");
-  int64_t local2 = Count(s2, "entityMetricEvents_local");
-  std::printf("shard 1 holds %lld rows, shard 2 %lld\n", static_cast<long long>(local1),
-              static_cast<long long>(local2));
-  EXPECT_GT(local1, 0);
-  EXPECT_GT(local2, 0);
-  EXPECT_EQ(local1 + local2, Count(s1, kTable));
-  EXPECT_EQ(Count(s2, kTable), Count(s1, kTable));
-  ExpectExactlyOnce(load, Must(s1, std::string("SELECT userId FROM ") + kTable));
+  void TearDown() override {
+    trackhouse_.Kill();
+    cluster_.Stop();  // before the directory goes
+    ClickHouseModeE2eTest::TearDown();
+  }
+
+  int64_t LocalRows(size_t shard) {
+    return Count(cluster_.shard(shard), "entityMetricEvents_local");
+  }
+
+  // Waits (up to 30 s) until both shards' local tables hold rows.
+  bool BothShardsGetRows() {
+    return WaitFor([&] { return LocalRows(0) > 0 && LocalRows(1) > 0; },
+                   std::chrono::seconds(30));
+  }
+
+  // After FinishAndCheck: the rows are in the local tables, on both shards, and nowhere else.
+  void ExpectRowsOnBothShards() {
+    int64_t local1 = LocalRows(0), local2 = LocalRows(1);
+    std::printf("shard 1 holds %lld rows, shard 2 %lld\n", static_cast<long long>(local1),
+                static_cast<long long>(local2));
+    EXPECT_GT(local1, 0);
+    EXPECT_GT(local2, 0);
+    EXPECT_EQ(local1 + local2, Count(cluster_.shard(0), kTable));
+    EXPECT_EQ(Count(cluster_.shard(1), kTable), Count(cluster_.shard(0), kTable));
+  }
+
+  ClickHouseCluster cluster_{"th_cluster"};
+};
+
+// A two-shard cluster: trackhouse creates the table ON CLUSTER, delivers /track events to the
+// shards' local tables, and the Distributed table holds every acknowledged event exactly once.
+TEST_F(ClickHouseModeClusterE2eTest, TwoShardClusterGetsEveryEventOnce) {
+  StartClusterAndTable();
+  std::unique_ptr<TrackLoad> load = StartLoad();
+  EXPECT_TRUE(BothShardsGetRows()) << "shard rows: " << LocalRows(0) << ", " << LocalRows(1);
+  FinishAndCheck(load.get(), cluster_.shard(0));
+  ExpectRowsOnBothShards();
+}
+
+// The second shard is SIGKILLed while it runs one of trackhouse's INSERTs, stays down 3 s
+// under load, and is started again: its batch is resolved on it, and the cluster holds every
+// acknowledged event once.
+TEST_F(ClickHouseModeClusterE2eTest, ShardKilledDuringAnInsertAndRestarted) {
+  StartClusterAndTable();
+  std::unique_ptr<TrackLoad> load = StartLoad();
+  ASSERT_TRUE(BothShardsGetRows()) << "shard rows: " << LocalRows(0) << ", " << LocalRows(1);
+  ClickHouseServer& shard2 = cluster_.shard(1);
+  EXPECT_TRUE(WaitForInsertInFlight(shard2, std::chrono::seconds(20)));
+  shard2.Kill();
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the outage under test
+  std::string error;
+  ASSERT_TRUE(shard2.Restart(&error)) << error;
+  int64_t before = LocalRows(1);
+  EXPECT_TRUE(WaitFor([&] { return LocalRows(1) > before; }, std::chrono::seconds(30)))
+      << "the restarted shard gets no rows";
+  FinishAndCheck(load.get(), cluster_.shard(0));
+  ExpectRowsOnBothShards();
 }
 
 }  // namespace
