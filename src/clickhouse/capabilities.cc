@@ -1,5 +1,7 @@
 #include "clickhouse/capabilities.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <charconv>
 
@@ -34,9 +36,9 @@ Result<ServerVersion> ServerVersion::Parse(std::string_view text) {
 }
 
 std::string ServerVersion::ToString() const {
-  std::string s = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
-  if (build != 0) s += "." + std::to_string(build);
-  return s;
+  // fmt rather than std::to_string + "." chains, which GCC 12 at -O3 warns about (-Wrestrict).
+  if (build != 0) return fmt::format("{}.{}.{}.{}", major, minor, patch, build);
+  return fmt::format("{}.{}.{}", major, minor, patch);
 }
 
 Capabilities Capabilities::ForVersion(const ServerVersion& version) {
