@@ -161,6 +161,10 @@ TEST_F(ClickHouseClusterTest, PausedShardAnswersNothingUntilResumed) {
 TEST(ClickHouseServerTest, KillAndRestartKeepPortsAndData) {
   std::string dir = testing::MakeTempDir("th-chserver-");
   ASSERT_FALSE(dir.empty());
+  struct RemoveAtEnd {
+    std::string path;
+    ~RemoveAtEnd() { testing::RemoveTree(path); }
+  } remove_at_end{dir};
   {
     ClickHouseServer server;
     std::string error;
@@ -176,7 +180,6 @@ TEST(ClickHouseServerTest, KillAndRestartKeepPortsAndData) {
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.body, "6\n");
   }
-  testing::RemoveTree(dir);
 }
 
 }  // namespace
