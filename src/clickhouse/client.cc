@@ -349,8 +349,8 @@ Result<std::string> Client::Query(std::string_view sql, const RequestOptions& re
   return std::move(r.body);
 }
 
-Status Client::Insert(const InsertTarget& target, std::string_view body,
-                      const RequestOptions& request) {
+Status Client::PostInsert(const InsertTarget& target, std::string_view body,
+                          std::string_view encoding, const RequestOptions& request) {
   std::string sql = "INSERT INTO ";
   if (!target.database.empty()) sql += QuoteIdentifier(target.database) + ".";
   sql += QuoteIdentifier(target.table);
@@ -365,16 +365,6 @@ Status Client::Insert(const InsertTarget& target, std::string_view body,
   sql += " FORMAT " + target.format;
   std::string params = UrlParams(request);
   AppendParam("query", sql, &params);
-
-  std::string compressed;
-  std::string_view encoding;
-  if (options_.compression != Compression::kNone && !body.empty()) {
-    bool gzip = options_.compression == Compression::kGzip;
-    TH_ASSIGN_OR_RETURN(compressed,
-                        ZlibCompress(body, options_.compression_level, gzip ? 31 : 15));
-    body = compressed;
-    encoding = gzip ? "gzip" : "deflate";
-  }
   TH_ASSIGN_OR_RETURN(Response r, Perform(true, params, body, encoding));
   if (r.status != 200 || r.exception_code != 0) {
     return StatusFromHttpError(r.status, r.body, r.exception_code);
@@ -382,19 +372,54 @@ Status Client::Insert(const InsertTarget& target, std::string_view body,
   return Status::OK();
 }
 
-Status Client::InsertBlock(const InsertTarget& target, const types::Block& block,
-                           const RequestOptions& request) {
-  InsertTarget t{target.database, target.table, {}, "RowBinary"};
+namespace {
+
+// Compresses an insert body as `options` ask; sets *encoding ("" when not compressed).
+Status CompressBody(const ClientOptions& options, std::string* body, std::string* encoding) {
+  encoding->clear();
+  if (options.compression == Compression::kNone || body->empty()) return Status::OK();
+  const bool gzip = options.compression == Compression::kGzip;
+  TH_ASSIGN_OR_RETURN(*body, ZlibCompress(*body, options.compression_level, gzip ? 31 : 15));
+  *encoding = gzip ? "gzip" : "deflate";
+  return Status::OK();
+}
+
+}  // namespace
+
+Status Client::Insert(const InsertTarget& target, std::string_view body,
+                      const RequestOptions& request) {
+  if (options_.compression == Compression::kNone || body.empty()) {
+    return PostInsert(target, body, "", request);
+  }
+  std::string compressed(body), encoding;
+  TH_RETURN_IF_ERROR(CompressBody(options_, &compressed, &encoding));
+  return PostInsert(target, compressed, encoding, request);
+}
+
+Result<EncodedInsert> EncodeInsertBlock(const ClientOptions& options, const types::Block& block) {
+  EncodedInsert out;
   std::vector<types::DataTypePtr> types;
   for (const auto& c : block.columns()) {
-    t.columns.push_back(c.name);
+    out.columns.push_back(c.name);
     types.push_back(c.type);
   }
   TH_ASSIGN_OR_RETURN(auto format, formats::MakeOutputFormat("RowBinary", {}));
-  std::string body;
-  format->Begin(t.columns, types, &body);
-  format->Write(block, &body);
-  return Insert(t, body, request);
+  format->Begin(out.columns, types, &out.body);
+  format->Write(block, &out.body);
+  TH_RETURN_IF_ERROR(CompressBody(options, &out.body, &out.encoding));
+  return out;
+}
+
+Status Client::InsertEncoded(const InsertTarget& target, const EncodedInsert& insert,
+                             const RequestOptions& request) {
+  InsertTarget t{target.database, target.table, insert.columns, "RowBinary"};
+  return PostInsert(t, insert.body, insert.encoding, request);
+}
+
+Status Client::InsertBlock(const InsertTarget& target, const types::Block& block,
+                           const RequestOptions& request) {
+  TH_ASSIGN_OR_RETURN(EncodedInsert insert, EncodeInsertBlock(options_, block));
+  return InsertEncoded(target, insert, request);
 }
 
 std::vector<std::vector<std::string>> ParseTabSeparated(std::string_view body) {

@@ -91,6 +91,18 @@ struct InsertTarget {
   std::string format = "RowBinary";
 };
 
+// The body of an InsertBlock, encoded (RowBinary) and compressed ahead of sending, e.g. on
+// another thread while the client is busy with an earlier request.
+struct EncodedInsert {
+  std::vector<std::string> columns;  // the block's column names
+  std::string body;                  // RowBinary rows, compressed as `encoding`
+  std::string encoding;              // Content-Encoding: "gzip", "deflate" or "" (none)
+};
+
+// Encodes `block` as InsertBlock does with a client of these options. Needs no connection and
+// touches no Client, so it may run on any thread.
+Result<EncodedInsert> EncodeInsertBlock(const ClientOptions& options, const types::Block& block);
+
 class Client {
  public:
   explicit Client(ClientOptions options);
@@ -119,6 +131,11 @@ class Client {
   Status InsertBlock(const InsertTarget& target, const types::Block& block,
                      const RequestOptions& request = {});
 
+  // Posts rows EncodeInsertBlock prepared into target.database.table (target.columns and
+  // target.format are ignored), with the same outcome semantics as Insert.
+  Status InsertEncoded(const InsertTarget& target, const EncodedInsert& insert,
+                       const RequestOptions& request = {});
+
  private:
   struct Response;
   struct Handle;
@@ -127,6 +144,9 @@ class Client {
   Result<Response> Perform(bool post, const std::string& url_params, std::string_view body,
                            std::string_view encoding);
   std::string UrlParams(const RequestOptions& request) const;
+  // Posts an INSERT of `body` (already compressed as `encoding`, "" when not).
+  Status PostInsert(const InsertTarget& target, std::string_view body, std::string_view encoding,
+                    const RequestOptions& request);
 
   const ClientOptions options_;
   std::mutex mu_;
