@@ -1,7 +1,8 @@
 // The ClickHouse-mode store: trackhouse keeps nothing itself but a local spool. Every accepted
 // insert (/track, INSERT) is appended to the spool (a durable group-commit log in DATA/spool)
 // and acknowledged once durable; a sender thread delivers the rows to ClickHouse in large
-// RowBinary batches, one table partition per batch, exactly once: each batch is journaled
+// RowBinary batches (a preparer thread encodes each table's next batch meanwhile), one table
+// partition per batch, exactly once: each batch is journaled
 // (DATA/journal) before it is sent, and a batch whose outcome is unknown is resolved by the
 // table's mechanism (insert_deduplication_token, replicated block hashes, or on plain MergeTree
 // the block-number protocol through a per-batch stage table; docs/clickhouse-mode.md,

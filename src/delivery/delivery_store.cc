@@ -168,6 +168,20 @@ struct InFlight {
   uint64_t bytes = 0;    // the slices' spool bytes
   bool unknown = false;  // sent (or perhaps sent) without a known outcome
   bool sent_ok = false;  // ClickHouse confirmed; the done record is still to be written
+  // `block` encoded and compressed ahead by the preparer; nullptr: encoded when sent.
+  std::shared_ptr<const clickhouse::EncodedInsert> encoded;
+};
+
+// A table's next batch, taken from its group while the table's batch is in flight and encoded
+// on the preparer thread meanwhile, so that trackhouse's own work on a batch (concatenating,
+// RowBinary, gzip) overlaps ClickHouse's on the previous one. It is journaled only when sent.
+struct Prepared {
+  GroupKey group;
+  std::vector<Slice> slices;  // in LSN order, out of the group
+  uint64_t rows = 0, bytes = 0;
+  bool ready = false;  // block and encoded are set (encoded stays nullptr if encoding failed)
+  types::Block block;
+  std::shared_ptr<const clickhouse::EncodedInsert> encoded;
 };
 
 // How a destination is delivered to: worked out by the sender without mu_ on a copy, then
@@ -193,6 +207,7 @@ struct DestState {
   uint32_t delay_ms = 0;
   std::string last_error;
   std::optional<InFlight> inflight;
+  std::shared_ptr<Prepared> next;  // the next batch, being encoded or ready (nullptr: none)
   uint64_t dead_letters = 0;
 };
 
@@ -218,6 +233,7 @@ class DeliveryStoreImpl final : public DeliveryStore {
     started_ = true;
     accepting_ = true;
     sender_ = std::thread([this] { SenderLoop(); });
+    preparer_ = std::thread([this] { PreparerLoop(); });
     return Status::OK();
   }
 
@@ -231,6 +247,7 @@ class DeliveryStoreImpl final : public DeliveryStore {
     cv_.notify_all();
     delivered_cv_.notify_all();
     if (sender_.joinable()) sender_.join();
+    if (preparer_.joinable()) preparer_.join();
     collectors_.clear();
     Status s;
     if (spool_) s = spool_->Close();
@@ -441,8 +458,17 @@ class DeliveryStoreImpl final : public DeliveryStore {
   void RequeueLocked(const GroupKey& group, const std::vector<Slice>& slices);
   // Journals and sends a new batch for dest made of `slices`. Without mu_; `dest` is the
   // sender's.
+  // `prepared`: the batch's block and encoding, made ahead by the preparer (or nullptr).
   void SendNew(const TableKey& key, std::vector<Slice> slices, const std::string& partition,
-               const std::string& layout);
+               const std::string& layout, std::shared_ptr<Prepared> prepared);
+  // Whether group `g` (not empty) holds a batch to send now: full, old enough, or flushed. mu_.
+  bool BatchDueLocked(const Group& g, int64_t now) const;
+  // Takes the group's next batch (its first slices, up to the batch limits) out of it. mu_.
+  std::vector<Slice> TakeBatchLocked(Group& g, uint64_t* rows, uint64_t* bytes);
+  // Preparer thread: while a table's batch is in flight, takes the table's next due batch out
+  // of its group into DestState::next and encodes it, for SendRound to send once the table is
+  // free.
+  void PreparerLoop();
   // Sends dest's in-flight batch (after it was journaled) and finishes it when the outcome is
   // known.
   void SendInFlight(const TableKey& key);
@@ -467,7 +493,7 @@ class DeliveryStoreImpl final : public DeliveryStore {
   // Drops the stage tables of table `key` (none of its batches is in flight).
   void DropStages(clickhouse::Client& client, const TableKey& key);
   void SendStaged(const TableKey& key, const BatchRecord& rec, const types::Block& block,
-                  clickhouse::RequestOptions req);
+                  const clickhouse::EncodedInsert* encoded, clickhouse::RequestOptions req);
   void Finish(const TableKey& key, BatchOutcome outcome);
   void DeadLetterBatch(const TableKey& key, const Status& error);
   void Backoff(const TableKey& key, const Status& error);
@@ -517,6 +543,7 @@ class DeliveryStoreImpl final : public DeliveryStore {
   std::condition_variable delivered_cv_;  // WaitForDelivery
   bool started_ = false, stopped_ = false, accepting_ = false;
   std::thread sender_;
+  std::thread preparer_;  // encodes each busy table's next batch (PreparerLoop)
   uint64_t reserved_bytes_ = 0;  // undelivered spool bytes, including inserts being appended
   struct RecordState {
     uint32_t open_slices = 0;
@@ -1236,10 +1263,12 @@ Status DeliveryStoreImpl::CheckLayout(const BatchRecord& rec, const types::Block
 void DeliveryStoreImpl::SendInFlight(const TableKey& key) {
   BatchRecord rec;
   const types::Block* block = nullptr;
+  std::shared_ptr<const clickhouse::EncodedInsert> encoded;
   {
     std::lock_guard lock(mu_);
     rec = dests_[key].inflight->record;
     block = &dests_[key].inflight->block;  // only the sender changes it
+    encoded = dests_[key].inflight->encoded;
   }
   clickhouse::RequestOptions req;
   req.settings = capabilities().RequiredSettings();
@@ -1259,11 +1288,14 @@ void DeliveryStoreImpl::SendInFlight(const TableKey& key) {
   }
   if (FailPointHit("delivery_before_send")) ::raise(SIGKILL);
   if (options_.before_send) options_.before_send(rec.query_id);
-  if (rec.mechanism == Mechanism::kBlockNumber) return SendStaged(key, rec, *block, req);
+  if (rec.mechanism == Mechanism::kBlockNumber) {
+    return SendStaged(key, rec, *block, encoded.get(), req);
+  }
   clickhouse::InsertTarget target;
   target.database = rec.database;
   target.table = rec.table;
-  Status s = SendClient(rec.shard).InsertBlock(target, *block, req);
+  Status s = encoded ? SendClient(rec.shard).InsertEncoded(target, *encoded, req)
+                     : SendClient(rec.shard).InsertBlock(target, *block, req);
   if (FailPointHit("delivery_after_send")) ::raise(SIGKILL);
   if (s.ok()) {
     Finish(key, BatchOutcome::kDelivered);
@@ -1310,7 +1342,9 @@ void DeliveryStoreImpl::DropStages(clickhouse::Client& client, const TableKey& k
 }
 
 void DeliveryStoreImpl::SendStaged(const TableKey& key, const BatchRecord& rec,
-                                   const types::Block& block, clickhouse::RequestOptions req) {
+                                   const types::Block& block,
+                                   const clickhouse::EncodedInsert* encoded,
+                                   clickhouse::RequestOptions req) {
   clickhouse::Client& client = SendClient(rec.shard);
   const std::string table = QuoteIdentifier(rec.database) + "." + QuoteIdentifier(rec.table);
   const std::string stage_name = StageTable(rec);
@@ -1342,7 +1376,8 @@ void DeliveryStoreImpl::SendStaged(const TableKey& key, const BatchRecord& rec,
   clickhouse::InsertTarget target;
   target.database = rec.database;
   target.table = stage_name;
-  s = client.InsertBlock(target, block, req);
+  s = encoded != nullptr ? client.InsertEncoded(target, *encoded, req)
+                         : client.InsertBlock(target, block, req);
   if (!s.ok()) return RetryForDelivery(s) ? unknown(s) : invalid(s);
   if (FailPointHit("delivery_after_stage")) ::raise(SIGKILL);
   // 3. The stage's parts into the table: ATTACH PARTITION ... FROM gives them new block numbers
@@ -1444,7 +1479,8 @@ void DeliveryStoreImpl::Resolve(const TableKey& key) {
 }
 
 void DeliveryStoreImpl::SendNew(const TableKey& key, std::vector<Slice> slices,
-                                const std::string& partition, const std::string& layout) {
+                                const std::string& partition, const std::string& layout,
+                                std::shared_ptr<Prepared> prepared) {
   Routing routing;
   std::string cluster;
   uint64_t shard_index = 0;
@@ -1509,10 +1545,15 @@ void DeliveryStoreImpl::SendNew(const TableKey& key, std::vector<Slice> slices,
   f.record.mechanism = routing.mechanism;
   f.record.block_mark = mark;
   f.record.shard = shard;
-  f.block = slices.front().block->CloneEmpty();
+  if (prepared) {
+    f.block = std::move(prepared->block);
+    f.encoded = std::move(prepared->encoded);
+  } else {
+    f.block = slices.front().block->CloneEmpty();
+    for (const auto& s : slices) f.block.Append(*s.block);
+  }
   for (const auto& s : slices) {
     f.record.lsns.push_back(s.lsn);
-    f.block.Append(*s.block);
     f.bytes += s.bytes;
   }
   f.record.rows = f.block.rows();
@@ -1536,24 +1577,35 @@ void DeliveryStoreImpl::SendNew(const TableKey& key, std::vector<Slice> slices,
     std::lock_guard lock(mu_);
     dests_[key].inflight = std::move(f);
   }
+  cv_.notify_all();  // the preparer may take the table's next batch now
   SendInFlight(key);
 }
 
 bool DeliveryStoreImpl::SendRound() {
   const int64_t now_mono = clock_->MonotonicMicros();
   const int64_t now = clock_->NowMicros();
-  const int64_t max_age = int64_t{options_.batch_max_age_ms} * 1000;
   std::vector<TableKey> resolve, resend;
   struct Pick {
     TableKey table;
     GroupKey group;
     std::vector<Slice> slices;
+    std::shared_ptr<Prepared> prepared;
   };
   std::vector<Pick> picks;
   {
     std::lock_guard lock(mu_);
     std::set<TableKey> busy;
     for (auto& [key, d] : dests_) {
+      if (!d.inflight && d.next) {
+        // The table's next batch was taken while its previous one was in flight: it goes
+        // first, once encoded.
+        busy.insert(key);
+        if (!d.next->ready || d.retry_at_micros > now_mono) continue;
+        Pick p{key, d.next->group, std::move(d.next->slices), std::move(d.next)};
+        d.next.reset();
+        picks.push_back(std::move(p));
+        continue;
+      }
       if (!d.inflight) continue;
       busy.insert(key);
       if (d.retry_at_micros > now_mono) continue;
@@ -1569,22 +1621,9 @@ bool DeliveryStoreImpl::SendRound() {
       if (busy.count(tk)) continue;
       const auto& d = dests_[tk];
       if (d.retry_at_micros > now_mono) continue;
-      const bool full = g.rows >= options_.batch_max_rows || g.bytes >= options_.batch_max_bytes;
-      const bool old = now - g.slices.front().accepted_micros >= max_age;
-      const bool flush = g.slices.front().lsn <= flush_upto_ || stopped_;
-      if (!full && !old && !flush) continue;
-      Pick p{tk, gk, {}};
+      if (!BatchDueLocked(g, now)) continue;
       uint64_t rows = 0, bytes = 0;
-      while (!g.slices.empty() && (p.slices.empty() || (rows < options_.batch_max_rows &&
-                                                        bytes < options_.batch_max_bytes))) {
-        Slice s = std::move(g.slices.front());
-        g.slices.pop_front();
-        rows += s.block->rows();
-        bytes += s.bytes;
-        p.slices.push_back(std::move(s));
-      }
-      g.rows -= rows;
-      g.bytes -= bytes;
+      Pick p{tk, gk, TakeBatchLocked(g, &rows, &bytes), nullptr};
       busy.insert(tk);
       picks.push_back(std::move(p));
     }
@@ -1592,9 +1631,79 @@ bool DeliveryStoreImpl::SendRound() {
   for (const auto& key : resolve) Resolve(key);
   for (const auto& key : resend) SendInFlight(key);
   for (auto& p : picks) {
-    SendNew(p.table, std::move(p.slices), std::get<2>(p.group), std::get<3>(p.group));
+    SendNew(p.table, std::move(p.slices), std::get<2>(p.group), std::get<3>(p.group),
+            std::move(p.prepared));
   }
   return !resolve.empty() || !resend.empty() || !picks.empty();
+}
+
+bool DeliveryStoreImpl::BatchDueLocked(const Group& g, int64_t now) const {
+  const int64_t max_age = int64_t{options_.batch_max_age_ms} * 1000;
+  const bool full = g.rows >= options_.batch_max_rows || g.bytes >= options_.batch_max_bytes;
+  const bool old = now - g.slices.front().accepted_micros >= max_age;
+  const bool flush = g.slices.front().lsn <= flush_upto_ || stopped_;
+  return full || old || flush;
+}
+
+std::vector<Slice> DeliveryStoreImpl::TakeBatchLocked(Group& g, uint64_t* rows, uint64_t* bytes) {
+  std::vector<Slice> out;
+  *rows = 0;
+  *bytes = 0;
+  while (!g.slices.empty() &&
+         (out.empty() || (*rows < options_.batch_max_rows && *bytes < options_.batch_max_bytes))) {
+    Slice s = std::move(g.slices.front());
+    g.slices.pop_front();
+    *rows += s.block->rows();
+    *bytes += s.bytes;
+    out.push_back(std::move(s));
+  }
+  g.rows -= *rows;
+  g.bytes -= *bytes;
+  return out;
+}
+
+void DeliveryStoreImpl::PreparerLoop() {
+  while (true) {
+    std::shared_ptr<Prepared> p;
+    {
+      std::unique_lock lock(mu_);
+      if (stopped_) break;
+      const int64_t now = clock_->NowMicros();
+      for (auto& [gk, g] : groups_) {
+        if (g.slices.empty()) continue;
+        auto d = dests_.find(TableKey(std::get<0>(gk), std::get<1>(gk)));
+        // Only behind a batch in flight: a free table's batch is the sender's to take.
+        if (d == dests_.end() || !d->second.inflight || d->second.next) continue;
+        if (!BatchDueLocked(g, now)) continue;
+        p = std::make_shared<Prepared>();
+        p->group = gk;
+        p->slices = TakeBatchLocked(g, &p->rows, &p->bytes);
+        d->second.next = p;
+        break;
+      }
+      if (!p) {
+        cv_.wait_for(lock, std::chrono::milliseconds(10));
+        continue;
+      }
+    }
+    // The slices are the preparer's alone until `ready`; the sender leaves a table whose next
+    // batch is not ready alone.
+    types::Block block = p->slices.front().block->CloneEmpty();
+    for (const auto& s : p->slices) block.Append(*s.block);
+    auto encoded = clickhouse::EncodeInsertBlock(options_.clickhouse, block);
+    if (!encoded.ok()) {
+      logging::Warn("delivery_prepare_failed", {{"error", encoded.status().ToString()}});
+    }
+    {
+      std::lock_guard lock(mu_);
+      p->block = std::move(block);
+      if (encoded.ok()) {
+        p->encoded = std::make_shared<const clickhouse::EncodedInsert>(std::move(*encoded));
+      }
+      p->ready = true;
+    }
+    cv_.notify_all();
+  }
 }
 
 void DeliveryStoreImpl::SenderLoop() {
@@ -1710,6 +1819,9 @@ void DeliveryStoreImpl::FillBacklog(DeliveryReport* out) {
     if (d.inflight && !d.inflight->slices.empty()) {
       count(k, d.inflight->record.rows, d.inflight->bytes,
             d.inflight->slices.front().accepted_micros);
+    }
+    if (d.next && !d.next->slices.empty()) {
+      count(k, d.next->rows, d.next->bytes, d.next->slices.front().accepted_micros);
     }
   }
   int64_t oldest = 0;

@@ -105,6 +105,28 @@ class DeliveryTest : public clickhouse::ClickHouseSuite {
   }
   std::unique_ptr<DeliveryStore> Open() { return Open(StoreOptions(data_, Options())); }
 
+  // Unknown outcomes resolved so far, either way.
+  static int64_t UnknownOutcomes() {
+    return metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total",
+                            {{"result", "delivered"}}) +
+           metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total", {{"result", "resent"}});
+  }
+
+  // Makes sends time out after 1 s and freezes ClickHouse (SIGSTOP) right before the second
+  // batch's send; *resume thaws it 2.5 s later (join it).
+  static void FreezeOnSecondSend(DeliveryOptions* o, std::thread* resume) {
+    o->clickhouse.request_timeout = std::chrono::milliseconds(1000);
+    auto sends = std::make_shared<std::atomic<int>>(0);
+    o->before_send = [sends, resume](const std::string&) {
+      if (++*sends != 2) return;
+      server_->Pause();
+      *resume = std::thread([] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+        server_->Resume();
+      });
+    };
+  }
+
   std::string data_;
 };
 
@@ -325,37 +347,58 @@ TEST_F(DeliveryTest, ClickHouseKilledAndRestartedUnderARunningStore) {
 TEST_F(DeliveryTest, SendTimingOutOnAFrozenClickHouseIsResolvedExactlyOnce) {
   CreateEvents("d_frozen");
   DeliveryOptions o = StoreOptions(data_, Options());
-  o.clickhouse.request_timeout = std::chrono::milliseconds(1000);
-  // Freezes ClickHouse right before the second batch's INSERT, and thaws it 2.5 s later.
-  std::atomic<int> sends{0};
   std::thread resume;
-  o.before_send = [&](const std::string&) {
-    if (++sends != 2) return;
-    server_->Pause();
-    resume = std::thread([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-      server_->Resume();
-    });
-  };
+  FreezeOnSecondSend(&o, &resume);
   auto store = Open(o);
   ASSERT_NE(store, nullptr);
   auto schema = store->GetTable("default", "d_frozen");
   ASSERT_TRUE(schema.ok());
   ASSERT_TRUE(store->Insert(**schema, Rows(**schema, 0, 10, false)).ok());
   ASSERT_TRUE(store->FlushAll().ok());  // the mechanism and the claim are settled
-  const int64_t unknown_before =
-      metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total", {{"result", "delivered"}}) +
-      metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total", {{"result", "resent"}});
+  const int64_t unknown_before = UnknownOutcomes();
   ASSERT_TRUE(store->Insert(**schema, Rows(**schema, 10, 40, false)).ok());
   Status flushed = store->FlushAll();
   ASSERT_TRUE(resume.joinable());
   resume.join();
   ASSERT_TRUE(flushed.ok()) << flushed.ToString();
   EXPECT_EQ(Query("SELECT count(), uniqExact(id) FROM d_frozen"), "50\t50");
-  EXPECT_EQ(
-      metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total", {{"result", "delivered"}}) +
-          metrics::ValueOf("trackhouse_delivery_unknown_outcomes_total", {{"result", "resent"}}),
-      unknown_before + 1);
+  EXPECT_EQ(UnknownOutcomes(), unknown_before + 1);
+  ASSERT_TRUE(store->Stop().ok());
+}
+
+// Batches of one table queue behind a batch in flight: while ClickHouse is frozen during the
+// second batch's send, the preparer takes and encodes the next one. The frozen send's unknown
+// outcome is resolved first, and the prepared batches follow: every row arrives once, one
+// part per batch.
+TEST_F(DeliveryTest, BatchesPreparedBehindAFrozenSendArriveExactlyOnce) {
+  CreateEvents("d_prepared");
+  Query("SYSTEM STOP MERGES d_prepared");
+  DeliveryOptions o = StoreOptions(data_, Options());
+  o.batch_max_rows = 10;
+  std::thread resume;
+  FreezeOnSecondSend(&o, &resume);
+  auto store = Open(o);
+  ASSERT_NE(store, nullptr);
+  auto schema = store->GetTable("default", "d_prepared");
+  ASSERT_TRUE(schema.ok());
+  ASSERT_TRUE(store->Insert(**schema, Rows(**schema, 0, 10, false)).ok());
+  ASSERT_TRUE(store->FlushAll().ok());
+  const int64_t unknown_before = UnknownOutcomes();
+  // Four batches of ten (one spool record each).
+  for (uint64_t first = 10; first < 50; first += 10) {
+    ASSERT_TRUE(store->Insert(**schema, Rows(**schema, first, 10, false)).ok());
+  }
+  Status flushed = store->FlushAll();
+  ASSERT_TRUE(resume.joinable());
+  resume.join();
+  ASSERT_TRUE(flushed.ok()) << flushed.ToString();
+  EXPECT_EQ(store->Report().backlog_rows, 0u);
+  EXPECT_EQ(Query("SELECT count(), uniqExact(id), min(id), max(id) FROM d_prepared"),
+            "50\t50\t0\t49");
+  EXPECT_EQ(Query("SELECT count() FROM system.parts WHERE database = 'default' AND "
+                  "table = 'd_prepared' AND active"),
+            "5");
+  EXPECT_EQ(UnknownOutcomes(), unknown_before + 1);
   ASSERT_TRUE(store->Stop().ok());
 }
 
