@@ -208,6 +208,9 @@ class LsnCapture final : public storage::Storage {
 };
 
 constexpr int64_t kDefaultDeliveryWaitMs = 30000;
+// /track requests waiting for delivery at once, each on a thread of its own; more are answered
+// 202 (pending) at once.
+constexpr int kMaxDeliveryWaits = 256;
 
 // wait_for_delivery=1: the timeout to wait with (wait_for_delivery_timeout_ms, default 30 s), or
 // nullopt when the request does not ask to wait.
@@ -426,9 +429,18 @@ void Router::MarkDelivery(const Status& delivered, HttpResponse* r) {
 
 void Router::StartDeliveryWait(std::shared_ptr<Responder> responder, HttpResponse r, uint64_t lsn,
                                int64_t timeout_ms) {
+  bool room = false;
   {
     std::lock_guard<std::mutex> lock(waiters_mu_);
-    ++waiters_;
+    room = waiters_ < kMaxDeliveryWaits;
+    if (room) ++waiters_;
+  }
+  if (!room) {
+    // Bounded like everything else: past the limit the rows (stored already) are answered as
+    // pending at once instead of starting another thread.
+    MarkDelivery(Status::ResourceExhausted("too many requests waiting for delivery"), &r);
+    responder->Respond(std::move(r));
+    return;
   }
   std::thread([this, responder = std::move(responder), r = std::move(r), lsn,
                timeout_ms]() mutable {
