@@ -1,11 +1,17 @@
-# Sourced by the benchmark scripts (clickhouse_ingest.sh, query/run.sh): starts Debian's
-# clickhouse-server (18.16) on free loopback ports with its own directory, and stops it.
+# Sourced by the benchmark scripts (clickhouse_ingest.sh, query/run.sh, track/run.sh,
+# clickhouse_mode/run.sh): starts Debian's clickhouse-server (18.16) on free loopback ports with
+# its own directory, and stops it; and starts `trackhouse serve` the same way.
 #
 #   ch_start DIR   writes DIR/config.xml and DIR/users.xml (loopback only, UTC, no query log),
 #                  starts the server with DIR as its data, tmp and log directory, waits for
 #                  /ping; sets CH_PID, CH_HTTP_PORT, CH_URL (http://127.0.0.1:PORT/).
 #   ch_stop        stops it (bench_stop_pid). Safe to call twice.
 #   ch_q SQL       runs one statement over HTTP and prints its result (CH_SETTINGS in the URL).
+#   th_start DIR [SERVE-ARGS...]
+#                  starts "$TRACKHOUSE" serve --data DIR on a free loopback port (log in
+#                  DIR.log), waits for /ping; sets TH_PID and TH_PORT. Stop it with
+#                  bench_stop_pid "$TH_PID".
+#   th_q SQL       runs one statement on that trackhouse and prints its result.
 #
 # CH_SETTINGS holds allow_experimental_low_cardinality_type=1, which 18.16 needs before it
 # creates LowCardinality columns. Needs curl and python3 (for the free ports).
@@ -109,4 +115,25 @@ ch_stop() {
 
 ch_q() {
   curl -sS --fail-with-body "${CH_URL}?${CH_SETTINGS}" --data-binary "$1"
+}
+
+th_start() {
+  local dir="$1" i
+  shift
+  TH_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  "$TRACKHOUSE" serve --data "$dir" --listen "127.0.0.1:$TH_PORT" "$@" >"$dir.log" 2>&1 &
+  TH_PID=$!
+  for i in $(seq 1 300); do
+    curl -sf "http://127.0.0.1:$TH_PORT/ping" >/dev/null 2>&1 && return 0
+    if ! kill -0 "$TH_PID" 2>/dev/null || [[ $i -eq 300 ]]; then
+      echo "trackhouse serve did not start" >&2
+      tail -n 20 "$dir.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+th_q() {
+  curl -sS --fail-with-body "http://127.0.0.1:$TH_PORT/" --data-binary "$1"
 }

@@ -80,20 +80,7 @@ echo "== ClickHouse $CH_VERSION: $ROWS-row JSONEachRow INSERTs, $CONNECTIONS con
   tee -a "$RESULTS"
 ch_q "OPTIMIZE TABLE entityMetricEvents_direct FINAL" >/dev/null
 
-TH_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$TRACKHOUSE" serve --data "$WORK/trackhouse" --listen "127.0.0.1:$TH_PORT" \
-  --clickhouse "http://127.0.0.1:$CH_HTTP_PORT/default" >"$WORK/trackhouse.log" 2>&1 &
-TH_PID=$!
-for i in $(seq 1 300); do
-  curl -sf "http://127.0.0.1:$TH_PORT/ping" >/dev/null 2>&1 && break
-  if ! kill -0 "$TH_PID" 2>/dev/null || [[ $i -eq 300 ]]; then
-    echo "trackhouse serve did not start" >&2
-    tail -n 20 "$WORK/trackhouse.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-th_q() { curl -sS --fail-with-body "http://127.0.0.1:$TH_PORT/" --data-binary "$1"; }
+th_start "$WORK/trackhouse" --clickhouse "http://127.0.0.1:$CH_HTTP_PORT/default"
 # The guide's DDL verbatim: trackhouse adapts DateTime64 for 18.16 and passes it through.
 th_q "CREATE TABLE entityMetricEvents (entityType LowCardinality(String), entityId Int32,
   userId Int32, metricType LowCardinality(String), metricValue Int32,

@@ -51,20 +51,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "== machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-TH_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$TRACKHOUSE" serve --data "$WORK/trackhouse" --listen "127.0.0.1:$TH_PORT" \
-  >"$WORK/trackhouse.log" 2>&1 &
-TH_PID=$!
-for i in $(seq 1 300); do
-  curl -sf "http://127.0.0.1:$TH_PORT/ping" >/dev/null 2>&1 && break
-  if ! kill -0 "$TH_PID" 2>/dev/null || [[ $i -eq 300 ]]; then
-    echo "trackhouse serve did not start" >&2
-    tail -n 20 "$WORK/trackhouse.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-th_q() { curl -sS --fail-with-body "http://127.0.0.1:$TH_PORT/" --data-binary "$1"; }
+th_start "$WORK/trackhouse"
 th_metric() { curl -sS "http://127.0.0.1:$TH_PORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
 th_q "CREATE TABLE entityMetricEvents (entityType LowCardinality(String), entityId Int32,
   userId Int32, metricType LowCardinality(String), metricValue Int32,
